@@ -1,0 +1,3 @@
+from djops.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Click commands, one module each; they only parse, call and print."""

@@ -1,0 +1,1340 @@
+"""The developer's config file, deploy/djops.yml: its model, loading and validation.
+
+`load_config` reads the file and returns a `ProjectConfig`, or raises `ConfigError` listing every
+problem it found, each naming the field (``environments.production.domains[0]``) and the fix, in
+the order they appear in the file.
+
+Validation happens in two passes over the same parsed YAML: pydantic checks each field on its own,
+and `_cross_field_problems` checks the rules that tie fields together (wsgi or asgi, acme_email when
+tls is acme, secrets kept out of env, …). The second pass works on the raw data so that it can
+report its problems even when some field is broken; pydantic's after-validators would not run then.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import keyword
+import re
+import tomllib
+import types
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal, NoReturn, Union, get_args, get_origin
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from djops.errors import ConfigError, UsageError
+
+CONFIG_RELPATH = PurePosixPath("deploy/djops.yml")
+LETSENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory"
+LETSENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
+
+Role = Literal["web", "app", "db", "cache"]
+Service = Literal["postgres", "redis"]
+ALL_ROLES: tuple[Role, ...] = ("web", "app", "db", "cache")
+ALL_SERVICES: tuple[Service, ...] = ("postgres", "redis")
+
+# What each role means on a host, and which service needs it (for messages).
+_ROLE_PURPOSE = {"web": "nginx", "app": "the app server", "db": "PostgreSQL", "cache": "Redis"}
+_SERVICE_ROLE = {"postgres": "db", "redis": "cache"}
+
+# Names that already belong to the system on Debian/Ubuntu or to PostgreSQL/Redis; an app of that
+# name would take over (or fail to create) a unix user, database or role that is not its own.
+_RESERVED_APP_NAMES = frozenset(
+    {
+        "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp",
+        "proxy", "backup", "list", "irc", "gnats", "nobody", "sshd", "messagebus", "syslog",
+        "ubuntu", "debian", "admin", "postgres", "redis", "nginx", "certbot", "public",
+        "template0", "template1", "djops",
+    }
+)  # fmt: skip
+
+# Set on the server from other fields; a value in env would silently fight djops.
+_MANAGED_ENV_SOURCES = {
+    "allowed_hosts": "from the environment's domains",
+    "csrf_trusted_origins": "from the environment's domains",
+    "release": "to the id of the release being served",
+}
+_SECRET_ENV_FIELDS = ("secret_key", "secret_key_fallbacks", "database_url", "redis_url")
+_VAULT_HINT = (
+    "secrets are generated on the server or supplied through Ansible Vault; remove it from env"
+)
+
+_APP_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
+_ENV_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,30}")
+_SANDBOX_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
+_UNIX_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LABEL_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+_DEB_PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
+_PYTHON_RE = re.compile(r"3\.(\d{1,2})(\.\d{1,3})?")
+_PYTHON_VERSION_FILE_RE = re.compile(r"(?:cpython-|python)?(3\.\d{1,2}(?:\.\d{1,3})?)(?:[-+].*)?")
+_EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+")
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the file: where (a path into the data) and what to do about it."""
+
+    loc: Loc
+    message: str
+
+    def __str__(self) -> str:
+        path = format_loc(self.loc)
+        return f"{path}: {self.message}" if path else self.message
+
+
+def format_loc(loc: Sequence[str | int]) -> str:
+    """``("environments", "production", "domains", 0)`` → ``environments.production.domains[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z0-9_-]+", part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+def _fail(message: str) -> NoReturn:
+    # A custom error type keeps pydantic's "Value error, " prefix out of the message.
+    raise PydanticCustomError("djops", "{message}", {"message": message})
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return repr(value)
+
+
+# --- single-field validators ------------------------------------------------------------------
+
+
+def _check_app(value: str) -> str:
+    if not _APP_RE.fullmatch(value):
+        hint = ""
+        fixed = re.sub(r"[^a-z0-9_]", "_", value.lower()).lstrip("_0123456789")[:31]
+        if fixed and _APP_RE.fullmatch(fixed):
+            hint = f", e.g. {fixed!r}"
+        _fail(
+            f"{value!r} is not a valid app name (lowercase letters, digits and _, starting with "
+            f"a letter, at most 31 characters{hint}): it becomes a unix user, a PostgreSQL "
+            "database and role, and a Redis key prefix"
+        )
+    if value in _RESERVED_APP_NAMES:
+        _fail(f"{value!r} already belongs to the system or to PostgreSQL/Redis; choose another")
+    return value
+
+
+def _is_dotted_path(value: str) -> bool:
+    parts = value.split(".")
+    return all(_IDENTIFIER_RE.fullmatch(p) and not keyword.iskeyword(p) for p in parts)
+
+
+def _check_settings(value: str) -> str:
+    if not _is_dotted_path(value):
+        module = value.removesuffix(".py").replace("/", ".").strip(".")
+        if module != value and _is_dotted_path(module):
+            _fail(f"{value!r} is a file name; give the module path: {module!r}")
+        _fail(f"{value!r} is not a dotted Python module path, e.g. 'notes.settings'")
+    return value
+
+
+def _check_entry_point(value: str) -> str:
+    module, sep, attr = value.partition(":")
+    if not sep:
+        if _is_dotted_path(value):
+            _fail(f"{value!r} names no callable; write it as '{value}:application'")
+        _fail(f"{value!r} is not 'module.path:callable', e.g. 'notes.wsgi:application'")
+    if not _is_dotted_path(module) or not _is_dotted_path(attr):
+        _fail(f"{value!r} is not 'module.path:callable', e.g. 'notes.wsgi:application'")
+    return value
+
+
+def _check_python(value: str) -> str:
+    if _PYTHON_RE.fullmatch(value):
+        return value
+    stripped = re.sub(r"^(python|cpython-|py)", "", value.strip(), flags=re.IGNORECASE)
+    if stripped != value and _PYTHON_RE.fullmatch(stripped):
+        _fail(f"{value!r}: give the version only: {stripped!r}")
+    if re.fullmatch(r"[012]\.\d+(\.\d+)?", value):
+        _fail(f"{value!r}: djops deploys Python 3; give a version like '3.12'")
+    if value == "3":
+        _fail("give the minor version too, e.g. '3.12'")
+    _fail(f"{value!r} is not a Python version; write it like '3.12' or '3.12.4'")
+
+
+def _check_relative_path(value: str, what: str) -> str:
+    if not value.strip():
+        _fail(f"is empty; give a path relative to the repository root (default {what})")
+    if value.startswith(("/", "~")) or "\\" in value or re.match(r"[A-Za-z]:", value):
+        _fail(f"{value!r} must be a path relative to the repository root, written with '/'")
+    if ".." in PurePosixPath(value).parts:
+        _fail(f"{value!r} leaves the repository; paths must stay inside it")
+    return value
+
+
+def _check_project_dir(value: str) -> str:
+    return _check_relative_path(value, "'.'")
+
+
+_UNSUPPORTED_REQUIREMENTS = {
+    "uv.lock": "give 'pyproject.toml'; the uv.lock next to it is used when present",
+    "Pipfile": "Pipenv files are not read; export a requirements.txt",
+    "Pipfile.lock": "Pipenv files are not read; export a requirements.txt",
+    "poetry.lock": "give 'pyproject.toml', or export a requirements.txt from Poetry",
+    "setup.py": "give a requirements file or 'pyproject.toml'",
+    "setup.cfg": "give a requirements file or 'pyproject.toml'",
+}
+
+
+def _check_requirements(value: str) -> str:
+    _check_relative_path(value, "'requirements.txt'")
+    if value.endswith("/"):
+        _fail(f"{value!r} is a directory; give a requirements file or 'pyproject.toml'")
+    name = PurePosixPath(value).name
+    if name in _UNSUPPORTED_REQUIREMENTS:
+        _fail(f"{value!r}: {_UNSUPPORTED_REQUIREMENTS[name]}")
+    return value
+
+
+def _check_deb_package(value: str) -> str:
+    if _DEB_PACKAGE_RE.fullmatch(value):
+        return value
+    if _DEB_PACKAGE_RE.fullmatch(value.lower()):
+        _fail(f"{value!r}: Debian package names are lowercase: {value.lower()!r}")
+    base = re.split(r"[=:\s]", value, maxsplit=1)[0]
+    if base != value and _DEB_PACKAGE_RE.fullmatch(base):
+        _fail(f"{value!r}: give the package name only: {base!r}")
+    _fail(
+        f"{value!r} is not a valid Debian package name (lowercase letters, digits, '+', '-' and "
+        "'.', at least two characters, starting with a letter or digit)"
+    )
+
+
+def _check_healthcheck(value: str) -> str:
+    if "://" in value:
+        path = urlsplit(value).path or "/"
+        _fail(f"{value!r}: give the path only: {path!r}")
+    if not value.startswith("/"):
+        _fail(f"{value!r} must be a path starting with '/', e.g. '/healthz'")
+    if re.search(r"[\s#]", value):
+        _fail(f"{value!r} must be a URL path without spaces or '#'")
+    return value
+
+
+def _check_releases_kept(value: int) -> int:
+    if not 2 <= value <= 50:
+        _fail(f"{value} is out of range; keep 2 to 50 releases (rollback needs at least 2)")
+    return value
+
+
+def _check_env_var_name(value: str) -> str:
+    if not _ENV_VAR_RE.fullmatch(value):
+        _fail(
+            f"{value!r} is not a valid environment variable name (letters, digits and _, "
+            "not starting with a digit)"
+        )
+    return value
+
+
+def _check_env_value(value: str) -> str:
+    if "\n" in value or "\r" in value or "\0" in value:
+        _fail("must be a single line: environment files cannot hold line breaks")
+    return value
+
+
+def _check_environment_name(value: str) -> str:
+    if not _ENV_NAME_RE.fullmatch(value):
+        _fail(
+            f"{value!r} is not a valid environment name (lowercase letters, digits, _ and -, "
+            "starting with a letter, at most 31 characters)"
+        )
+    return value
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _host_name_problem(value: str, *, lowercase: bool) -> str | None:
+    """Why `value` is not an RFC 1123 host name, or None when it is one."""
+    generic = (
+        f"{value!r} is not a valid host name "
+        "(use letters, digits and hyphens, labels separated by dots)"
+    )
+    if not value:
+        return "is empty"
+    if "://" in value:
+        host = urlsplit(value).hostname or ""
+        return f"{value!r}: give the host name only, without the scheme: {host!r}"
+    if value.startswith("*"):
+        return (
+            f"{value!r}: wildcard names are not supported (certificates are issued per name); "
+            "list each name"
+        )
+    if value.endswith("."):
+        return f"{value!r}: drop the trailing dot: {value.rstrip('.')!r}"
+    if "/" in value:
+        return f"{value!r}: give the host name only, without a path"
+    if re.fullmatch(r"[^:]+:\d+", value):
+        return f"{value!r}: give the host name only, without a port"
+    if not value.isascii():
+        try:
+            encoded = value.encode("idna").decode("ascii")
+        except UnicodeError:
+            return generic
+        return f"{value!r}: write the name in its ASCII (punycode) form: {encoded!r}"
+    if (
+        lowercase
+        and value != value.lower()
+        and _host_name_problem(value.lower(), lowercase=True) is None
+    ):
+        return f"{value!r}: write it in lowercase: {value.lower()!r}"
+    if len(value) > 253:
+        return f"{value[:20]!r}…: a host name has at most 253 characters"
+    for label in value.lower().split("."):
+        if len(label) > 63:
+            return f"{value!r}: the label {label[:20]!r}… is longer than 63 characters"
+        if label.startswith("-") or label.endswith("-"):
+            if re.fullmatch(r"[a-z0-9-]+", label):
+                return f"{value!r}: a label cannot start or end with a hyphen ({label!r})"
+            return generic
+        if not _LABEL_RE.fullmatch(label):
+            return generic
+    return None
+
+
+def _check_domain(value: str) -> str:
+    if _is_ip(value):
+        _fail(f"{value!r} is an IP address; domains must be DNS names (hosts go under hosts:)")
+    problem = _host_name_problem(value, lowercase=True)
+    if problem:
+        _fail(problem)
+    return value
+
+
+def _check_address(value: str) -> str:
+    if _is_ip(value):
+        return value
+    if value.startswith("[") and value.endswith("]") and _is_ip(value[1:-1]):
+        _fail(f"{value!r}: write the address without brackets: {value[1:-1]!r}")
+    if "@" in value:
+        _fail(f"{value!r}: put the user in user:, not in address:")
+    problem = _host_name_problem(value, lowercase=False)
+    if problem:
+        _fail(problem.replace("not a valid host name", "not a valid host name or IP address"))
+    return value
+
+
+def _check_unix_user(value: str) -> str:
+    if not _UNIX_USER_RE.fullmatch(value):
+        _fail(
+            f"{value!r} is not a valid unix user name (lowercase letters, digits, _ and -, "
+            "starting with a letter or _, at most 32 characters)"
+        )
+    return value
+
+
+def _check_sandbox_name(value: str) -> str:
+    if not _SANDBOX_RE.fullmatch(value):
+        _fail(
+            f"{value!r} is not a valid sandbox name (lowercase letters, digits and -, "
+            "starting with a letter, at most 31 characters)"
+        )
+    return value
+
+
+def _check_port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        _fail(f"{value} is not a port number; use 1-65535 (SSH is usually 22)")
+    return value
+
+
+def _check_email(value: str) -> str:
+    if value.lower().startswith("mailto:"):
+        _fail(f"{value!r}: give the address only: {value[7:]!r}")
+    local, at, domain = value.rpartition("@")
+    if (
+        not at
+        or not _EMAIL_LOCAL_RE.fullmatch(local)
+        or "." not in domain
+        or _host_name_problem(domain.lower(), lowercase=True) is not None
+    ):
+        _fail(
+            f"{value!r} is not a plausible e-mail address (like ops@example.com); "
+            "the ACME server sends certificate notices to it"
+        )
+    return value
+
+
+def _check_https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme == "http":
+        _fail(f"{value!r}: ACME directories are served over HTTPS; use https://")
+    if parts.scheme != "https" or not parts.hostname or re.search(r"\s", value):
+        _fail(f"{value!r} is not an https:// URL, e.g. {LETSENCRYPT_PRODUCTION!r}")
+    return value
+
+
+AppName = Annotated[str, AfterValidator(_check_app)]
+DottedPath = Annotated[str, AfterValidator(_check_settings)]
+EntryPoint = Annotated[str, AfterValidator(_check_entry_point)]
+PythonVersion = Annotated[str, AfterValidator(_check_python)]
+ProjectDir = Annotated[str, AfterValidator(_check_project_dir)]
+RequirementsPath = Annotated[str, AfterValidator(_check_requirements)]
+DebPackage = Annotated[str, AfterValidator(_check_deb_package)]
+HealthcheckPath = Annotated[str, AfterValidator(_check_healthcheck)]
+ReleasesKept = Annotated[StrictInt, AfterValidator(_check_releases_kept)]
+EnvVarName = Annotated[str, AfterValidator(_check_env_var_name)]
+EnvValue = Annotated[str, AfterValidator(_check_env_value)]
+EnvironmentName = Annotated[str, AfterValidator(_check_environment_name)]
+DomainName = Annotated[str, AfterValidator(_check_domain)]
+Address = Annotated[str, AfterValidator(_check_address)]
+UnixUser = Annotated[str, AfterValidator(_check_unix_user)]
+SandboxName = Annotated[str, AfterValidator(_check_sandbox_name)]
+Port = Annotated[StrictInt, AfterValidator(_check_port)]
+Email = Annotated[str, AfterValidator(_check_email)]
+HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]
+
+
+# --- hosts ------------------------------------------------------------------------------------
+
+
+def parse_host_string(text: str) -> dict[str, Any]:
+    """Split ``sandbox:NAME`` or ``[user@]host[:port]`` into Host fields; ValueError if malformed.
+
+    IPv6 addresses with a port are written in brackets: ``deploy@[2001:db8::1]:2222``.
+    """
+    usage = "write [user@]host[:port], sandbox:NAME, or a mapping with address:"
+    value = text.strip()
+    if not value:
+        raise ValueError(f"is empty; {usage}")
+    if value.startswith("sandbox:"):
+        name = value.removeprefix("sandbox:")
+        if not _SANDBOX_RE.fullmatch(name):
+            raise ValueError(
+                f"{text!r}: {name!r} is not a valid sandbox name (lowercase letters, digits "
+                "and -, starting with a letter, at most 31 characters)"
+            )
+        return {"sandbox": name}
+    if "://" in value:
+        raise ValueError(f"{text!r}: {usage} (no scheme)")
+    result: dict[str, Any] = {}
+    if "@" in value:
+        user, _, value = value.partition("@")
+        if not _UNIX_USER_RE.fullmatch(user):
+            raise ValueError(
+                f"{text!r}: {user!r} is not a valid unix user name (lowercase letters, digits, "
+                "_ and -, starting with a letter or _)"
+            )
+        result["user"] = user
+    port_text = None
+    if value.startswith("["):
+        address, bracket, rest = value[1:].partition("]")
+        if not bracket or not _is_ip(address) or (rest and not rest.startswith(":")):
+            raise ValueError(f"{text!r}: write an IPv6 address with a port as [2001:db8::1]:22")
+        port_text = rest[1:] if rest else None
+    elif _is_ip(value):
+        address = value
+    elif value.count(":") == 1:
+        address, _, port_text = value.partition(":")
+    elif ":" in value:
+        raise ValueError(f"{text!r}: write an IPv6 address with a port as [2001:db8::1]:22")
+    else:
+        address = value
+    if port_text is not None:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ValueError(f"{text!r}: the port {port_text!r} is not a number from 1 to 65535")
+        result["port"] = int(port_text)
+    if not _is_ip(address):
+        problem = _host_name_problem(address, lowercase=False)
+        if problem:
+            raise ValueError(
+                f"{text!r}: {address!r} is not a valid host name or IP address; {usage}"
+            )
+    result["address"] = address
+    return result
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _deferred(info: ValidationInfo) -> bool:
+    """True while load_config validates: it runs the cross-field checks itself, on raw data."""
+    return bool(info.context and info.context.get("djops_defer_cross_checks"))
+
+
+class Host(_Model):
+    """One server of an environment, in its parsed form.
+
+    Written in the file as ``sandbox:web1``, ``203.0.113.10``, ``deploy@web2.example.com:2222``
+    or as a mapping with these fields. A sandbox host has no address until its sandbox is up.
+    """
+
+    sandbox: SandboxName | None = None
+    address: Address | None = None
+    user: UnixUser | None = None
+    port: Port | None = None
+    roles: Annotated[tuple[Role, ...], Field(min_length=1)] = ALL_ROLES
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                return parse_host_string(data)
+            except ValueError as exc:
+                _fail(str(exc))
+        if data is None:
+            _fail("is empty; write [user@]host[:port], sandbox:NAME, or a mapping with address:")
+        if not isinstance(data, Mapping):
+            _fail(
+                f"{_show(data)} is not a host; write [user@]host[:port], sandbox:NAME, "
+                "or a mapping with address:"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _check_together(self, info: ValidationInfo) -> Host:
+        if not _deferred(info):
+            problems = _host_mapping_problems(self.model_dump(), ())
+            if problems:
+                _fail("; ".join(str(p) for p in problems))
+        return self
+
+    @property
+    def name(self) -> str:
+        """The inventory name: the sandbox name, or the address."""
+        return self.sandbox if self.sandbox is not None else str(self.address)
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.sandbox is not None
+
+
+class EnvNames(_Model):
+    """The names of the environment variables djops sets for the app."""
+
+    secret_key: EnvVarName = "SECRET_KEY"  # noqa: S105 (a variable name, not its value)
+    secret_key_fallbacks: EnvVarName = "SECRET_KEY_FALLBACKS"  # noqa: S105
+    database_url: EnvVarName = "DATABASE_URL"
+    redis_url: EnvVarName = "REDIS_URL"
+    allowed_hosts: EnvVarName = "ALLOWED_HOSTS"
+    csrf_trusted_origins: EnvVarName = "CSRF_TRUSTED_ORIGINS"
+    release: EnvVarName = "APP_RELEASE"
+
+
+class Environment(_Model):
+    """One place the app is deployed to (staging, production, …)."""
+
+    hosts: Annotated[tuple[Host, ...], Field(min_length=1)]
+    domains: Annotated[tuple[DomainName, ...], Field(min_length=1)]
+    tls: Literal["acme", "self-signed", "provided"] = "acme"
+    acme_email: Email | None = None
+    acme_directory: HttpsUrl = LETSENCRYPT_PRODUCTION
+    env: dict[EnvVarName, EnvValue] = Field(default_factory=dict)
+
+    def hosts_with(self, role: Role) -> tuple[Host, ...]:
+        return tuple(h for h in self.hosts if role in h.roles)
+
+
+class ProjectConfig(_Model):
+    """deploy/djops.yml, validated and with every default filled in."""
+
+    app: AppName
+    project_dir: ProjectDir = "."
+    settings: DottedPath
+    wsgi: EntryPoint | None = None
+    asgi: EntryPoint | None = None
+    python: PythonVersion | None = None
+    requirements: RequirementsPath = "requirements.txt"
+    system_packages: tuple[DebPackage, ...] = ()
+    appserver: Literal["gunicorn", "uwsgi"] = "gunicorn"
+    services: tuple[Service, ...] = ALL_SERVICES
+    healthcheck: HealthcheckPath = "/"
+    releases_kept: ReleasesKept = 5
+    env_names: EnvNames = Field(default_factory=EnvNames)
+    list_separator: Literal[",", " "] = ","
+    env: dict[EnvVarName, EnvValue] = Field(default_factory=dict)
+    environments: Annotated[dict[EnvironmentName, Environment], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _check_together(self, info: ValidationInfo) -> ProjectConfig:
+        if not _deferred(info):
+            problems = _cross_field_problems(self.model_dump())
+            if problems:
+                _fail("; ".join(str(p) for p in problems))
+        return self
+
+    @property
+    def entry_point(self) -> tuple[Literal["wsgi", "asgi"], str]:
+        """("wsgi", "notes.wsgi:application") or ("asgi", …)."""
+        if self.asgi is not None:
+            return ("asgi", self.asgi)
+        return ("wsgi", str(self.wsgi))
+
+    @property
+    def uses_pyproject(self) -> bool:
+        """True when dependencies come from pyproject.toml (and its uv.lock, if present)."""
+        return PurePosixPath(self.requirements).name == "pyproject.toml"
+
+    def environment(self, name: str) -> Environment:
+        """The environment called `name`; UsageError naming the ones there are otherwise."""
+        try:
+            return self.environments[name]
+        except KeyError:
+            pass
+        names = sorted(self.environments)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageError(
+            f"no environment {name!r} in the config{hint}; it defines: {', '.join(names)}"
+        ) from None
+
+    def env_for(self, name: str) -> dict[str, str]:
+        """The extra env vars of one environment: the top-level env, then the environment's."""
+        return {**self.env, **self.environment(name).env}
+
+
+# --- cross-field rules (on raw data, so they run even when some field is broken) --------------
+
+
+def _present(mapping: Mapping[str, Any], key: str) -> bool:
+    return mapping.get(key) is not None
+
+
+def _duplicate_problems(items: Any, loc: Loc, what: str) -> Iterator[Problem]:
+    if not isinstance(items, list | tuple):
+        return
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            continue
+        if item in first:
+            yield Problem(
+                (*loc, index),
+                f"{item!r} is listed twice (also at {format_loc((*loc, first[item]))}); "
+                f"list each {what} once",
+            )
+        else:
+            first[item] = index
+
+
+def _host_mapping_problems(host: Mapping[str, Any], loc: Loc) -> list[Problem]:
+    problems = []
+    if _present(host, "sandbox"):
+        if _present(host, "address"):
+            problems.append(Problem((*loc, "address"), "set address or sandbox, not both"))
+        problems.extend(
+            Problem((*loc, key), f"a sandbox host takes no {key}: djops knows how to reach it")
+            for key in ("user", "port")
+            if _present(host, key)
+        )
+    elif not _present(host, "address"):
+        problems.append(
+            Problem(
+                (*loc, "address"),
+                "missing; add address: HOST (a host name or IP address), "
+                "or sandbox: NAME for a djops sandbox host",
+            )
+        )
+    problems.extend(_duplicate_problems(host.get("roles"), (*loc, "roles"), "role"))
+    return problems
+
+
+def _raw_host(entry: Any) -> Mapping[str, Any] | None:
+    """A host entry as a mapping, or None when it is malformed (reported elsewhere)."""
+    if isinstance(entry, str):
+        try:
+            return parse_host_string(entry)
+        except ValueError:
+            return None
+    return entry if isinstance(entry, Mapping) else None
+
+
+def _host_identity(host: Mapping[str, Any]) -> str | None:
+    if isinstance(host.get("sandbox"), str):
+        return f"sandbox:{host['sandbox']}"
+    address = host.get("address")
+    if not isinstance(address, str):
+        return None
+    address = address.lower()
+    port = host.get("port")
+    if port is None:
+        return address
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def _valid_roles(host: Mapping[str, Any]) -> set[str] | None:
+    roles = host.get("roles", ALL_ROLES)
+    if roles is None:
+        return None
+    if not isinstance(roles, list | tuple) or not all(r in ALL_ROLES for r in roles):
+        return None
+    return set(roles)
+
+
+def _hosts_problems(hosts: Any, loc: Loc, services: Sequence[str]) -> list[Problem]:
+    if not isinstance(hosts, list | tuple) or not hosts:
+        return []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    roles_per_host: list[set[str] | None] = []
+    names: list[str] = []
+    for index, entry in enumerate(hosts):
+        host = _raw_host(entry)
+        if host is None:
+            roles_per_host.append(None)
+            names.append("")
+            continue
+        if isinstance(entry, Mapping):
+            problems.extend(_host_mapping_problems(host, (*loc, index)))
+        identity = _host_identity(host)
+        if identity is not None and identity in seen:
+            problems.append(
+                Problem(
+                    (*loc, index),
+                    f"this host is listed twice (also at {format_loc((*loc, seen[identity]))}); "
+                    "list each host once",
+                )
+            )
+        elif identity is not None:
+            seen[identity] = index
+        roles_per_host.append(_valid_roles(host))
+        names.append(identity or "")
+    if any(roles is None for roles in roles_per_host):
+        return problems  # some host is broken; its roles cannot be judged yet
+    needed = ["web", "app"] + [_SERVICE_ROLE[s] for s in services if s in _SERVICE_ROLE]
+    for role in needed:
+        holders = [name for name, roles in zip(names, roles_per_host, strict=True) if role in roles]
+        if not holders:
+            service = _service_of(role)
+            because = f", and services include {service}" if service else ""
+            problems.append(
+                Problem(
+                    loc,
+                    f"no host has the {role} role ({_ROLE_PURPOSE[role]} runs there){because}; "
+                    f"add {role} to one host's roles",
+                )
+            )
+        elif role in ("db", "cache") and len(holders) > 1:
+            problems.append(
+                Problem(
+                    loc,
+                    f"{len(holders)} hosts have the {role} role ({', '.join(holders)}), but "
+                    f"{_ROLE_PURPOSE[role]} runs on one host; give the others roles without "
+                    f"{role}, e.g. roles: [web, app] (every host has all roles by default)",
+                )
+            )
+    return problems
+
+
+def _service_of(role: str) -> str | None:
+    return next((service for service, r in _SERVICE_ROLE.items() if r == role), None)
+
+
+def _effective_env_names(raw: Any) -> dict[str, str]:
+    names = EnvNames().model_dump()
+    if isinstance(raw, Mapping):
+        for key, value in raw.items():
+            if key in names and isinstance(value, str) and _ENV_VAR_RE.fullmatch(value):
+                names[key] = value
+    return names
+
+
+def _env_names_problems(raw: Any) -> list[Problem]:
+    names = _effective_env_names(raw)
+    explicit = set(raw) if isinstance(raw, Mapping) else set()
+    by_value: dict[str, list[str]] = {}
+    for key, value in names.items():
+        by_value.setdefault(value, []).append(key)
+    problems = []
+    for value, keys in by_value.items():
+        if len(keys) < 2:
+            continue
+        mine = [k for k in keys if k in explicit]
+        blame = mine[1:] if len(mine) == len(keys) else mine
+        for key in blame:
+            others = ", ".join(f"env_names.{k}" for k in keys if k != key)
+            problems.append(
+                Problem(
+                    ("env_names", key),
+                    f"{value!r} is also the name of {others}; each variable djops sets "
+                    "needs a name of its own",
+                )
+            )
+    return problems
+
+
+def _env_problems(env: Any, loc: Loc, names: Mapping[str, str]) -> list[Problem]:
+    if not isinstance(env, Mapping):
+        return []
+    secrets = {names[field] for field in _SECRET_ENV_FIELDS}
+    managed = {names[field]: why for field, why in _MANAGED_ENV_SOURCES.items()}
+    problems = []
+    for key in env:
+        if key in secrets:
+            problems.append(Problem((*loc, key), _VAULT_HINT))
+        elif key in managed:
+            problems.append(
+                Problem(
+                    (*loc, key),
+                    f"djops sets {key} itself, {managed[key]}; remove it from env "
+                    "(or rename what djops sets, under env_names)",
+                )
+            )
+        elif key == "DJANGO_SETTINGS_MODULE":
+            problems.append(Problem((*loc, key), "djops sets it from settings; remove it from env"))
+    return problems
+
+
+def _environment_problems(
+    environment: Mapping[str, Any], loc: Loc, names: Mapping[str, str], services: Sequence[str]
+) -> list[Problem]:
+    problems = _hosts_problems(environment.get("hosts"), (*loc, "hosts"), services)
+    problems.extend(_duplicate_problems(environment.get("domains"), (*loc, "domains"), "domain"))
+    tls = environment.get("tls", "acme")
+    if tls == "acme" and not _present(environment, "acme_email"):
+        why = "tls: acme" if "tls" in environment else "tls is acme by default, which"
+        problems.append(
+            Problem(
+                (*loc, "acme_email"),
+                f"missing; {why} needs an e-mail address for certificate notices: add "
+                "acme_email: you@example.com (or set tls: self-signed or tls: provided)",
+            )
+        )
+    problems.extend(_env_problems(environment.get("env"), (*loc, "env"), names))
+    return problems
+
+
+def _cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    has_wsgi, has_asgi = _present(data, "wsgi"), _present(data, "asgi")
+    if has_wsgi and has_asgi:
+        problems.append(
+            Problem(("asgi",), "wsgi and asgi are both set; keep the one your app is served by")
+        )
+    elif not has_wsgi and not has_asgi:
+        problems.append(
+            Problem(
+                ("wsgi",),
+                "missing; set wsgi: PROJECT.wsgi:application (or asgi: PROJECT.asgi:application "
+                "for an ASGI app)",
+            )
+        )
+    if has_asgi and not has_wsgi and data.get("appserver") == "uwsgi":
+        problems.append(
+            Problem(
+                ("appserver",),
+                "uwsgi cannot serve an ASGI app; use appserver: gunicorn (it runs uvicorn "
+                "workers) or give wsgi: instead of asgi:",
+            )
+        )
+    for key, what in (("system_packages", "package"), ("services", "service")):
+        problems.extend(_duplicate_problems(data.get(key), (key,), what))
+    problems.extend(_env_names_problems(data.get("env_names")))
+    names = _effective_env_names(data.get("env_names"))
+    problems.extend(_env_problems(data.get("env"), ("env",), names))
+    services = data.get("services", ALL_SERVICES)
+    if not isinstance(services, list | tuple):
+        services = ()
+    environments = data.get("environments")
+    if isinstance(environments, Mapping):
+        for name, environment in environments.items():
+            if isinstance(environment, Mapping):
+                problems.extend(
+                    _environment_problems(environment, ("environments", name), names, services)
+                )
+    return problems
+
+
+# --- reading the YAML, keeping where each value came from --------------------------------------
+
+_MAX_DEPTH = 32
+
+
+@dataclass
+class _Document:
+    """Parsed YAML plus, for every path into it, the position (line, column) it was written at."""
+
+    data: Any = None
+    marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    scalars: dict[Loc, yaml.ScalarNode] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _build(node: yaml.Node, loc: Loc, doc: _Document, loader: yaml.SafeLoader, depth: int) -> Any:
+    # Built by hand rather than with loader.construct_document so that keys stay the strings the
+    # user wrote (YAML 1.1 would turn `on:` into True), duplicate keys are reported instead of
+    # silently dropped, and each path remembers its line.
+    if depth > _MAX_DEPTH:
+        raise _TooDeep
+    if isinstance(node, yaml.MappingNode):
+        merged: dict[str, Any] = {}
+        own: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                is_list = isinstance(value_node, yaml.SequenceNode)
+                for source in value_node.value if is_list else [value_node]:
+                    built = _build(source, loc, doc, loader, depth + 1)
+                    if isinstance(built, dict):
+                        for key, value in built.items():
+                            merged.setdefault(key, value)
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                doc.problems.append(
+                    Problem(loc, f"line {line}: keys must be plain names, not lists or mappings")
+                )
+                continue
+            key = str(key_node.value)
+            if key in first_line:
+                doc.problems.append(
+                    Problem(
+                        (*loc, key),
+                        f"appears twice (lines {first_line[key]} and {line}); keep one",
+                    )
+                )
+            first_line.setdefault(key, line)
+            doc.marks[(*loc, key)] = (key_node.start_mark.line, key_node.start_mark.column)
+            own[key] = _build(value_node, (*loc, key), doc, loader, depth + 1)
+        return {**merged, **own}
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            doc.marks.setdefault((*loc, index), (item.start_mark.line, item.start_mark.column))
+            items.append(_build(item, (*loc, index), doc, loader, depth + 1))
+        return items
+    doc.scalars[loc] = node
+    return loader.construct_object(node, deep=True)
+
+
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        message = f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {exc.problem}"
+        if exc.context and exc.context_mark is not None and exc.context_mark.line != mark.line:
+            context = exc.context.removeprefix("while ")
+            message += (
+                f" (while {context} that starts at line {exc.context_mark.line + 1}, "
+                f"column {exc.context_mark.column + 1})"
+            )
+        if "\\t" in str(exc.problem) or "\t" in str(exc.problem):
+            message += "; indent with spaces, not tabs"
+        return message
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"not valid YAML: {first}"
+
+
+def _parse_yaml(text: str, source: str) -> _Document:
+    doc = _Document()
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        doc.marks[()] = (-1, -1)
+        if node is not None:
+            doc.data = _build(node, (), doc, loader, 0)
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [_yaml_error(exc)]) from None
+    except (_TooDeep, RecursionError):
+        raise ConfigError(source, ["nested too deeply (an alias that refers to itself?)"]) from None
+    finally:
+        loader.dispose()
+    return doc
+
+
+# --- turning pydantic's errors into the user's words -------------------------------------------
+
+_MISSING_HINTS = {
+    "app": "add app: NAME (lowercase letters, digits and _); it names the unix user, "
+    "the database and the Redis key prefix",
+    "settings": "add settings: PROJECT.settings (your DJANGO_SETTINGS_MODULE)",
+    "environments": "add at least one environment under environments:, with its hosts and domains",
+    "hosts": "add hosts: with at least one server, e.g. hosts: [deploy@web1.example.com]",
+    "domains": "add domains: with at least one name, e.g. domains: [www.example.com]",
+}
+_EMPTY_HINTS = {
+    "environments": "define at least one environment (e.g. production) with its hosts and domains",
+    "hosts": "list at least one host, e.g. [deploy@web1.example.com]",
+    "domains": "list at least one domain the app answers to, e.g. [www.example.com]",
+    "roles": "give at least one role of web, app, db, cache (or leave roles out for all four)",
+}
+_ENVIRONMENT_FIELDS = frozenset({"hosts", "domains", "tls", "acme_email", "acme_directory"})
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin is Union or origin is types.UnionType:
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The model whose fields the mapping at `loc` holds (None when that is not a model)."""
+    current: Any = ProjectConfig
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            if not isinstance(part, str) or part not in current.model_fields:
+                return None
+            current = current.model_fields[part].annotation
+            continue
+        origin, args = get_origin(current), get_args(current)
+        if origin is dict and args:
+            current = args[1]
+        elif origin in (list, tuple) and args:
+            current = args[0]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str | None:
+    lowered = {choice.lower(): choice for choice in choices}
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def _unknown_key(loc: Loc) -> str:
+    key = str(loc[-1])
+    model = _model_at(loc[:-1])
+    allowed = list(model.model_fields) if model else []
+    message = f"unknown key {key!r}"
+    if len(loc) == 1 and key in _ENVIRONMENT_FIELDS:
+        return f"{message}: {key} belongs to an environment (environments.NAME.{key})"
+    if model is Environment and key in ProjectConfig.model_fields and key != "env":
+        return f"{message}: {key} is set once at the top level, for every environment"
+    suggestion = _suggest(key, allowed)
+    if suggestion:
+        return f"{message} (did you mean {suggestion!r}?)"
+    if allowed:
+        return f"{message}; the keys here are: {', '.join(allowed)}"
+    return message
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "empty"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def _not_a_string(loc: Loc, value: Any, doc: _Document) -> str:
+    node = doc.scalars.get(loc)
+    key = loc[-1] if loc else ""
+    if value is None:
+        example = f'{key}: ""' if isinstance(key, str) else '""'
+        return f"has no value; give a string (write {example} for an empty one)"
+    if node is not None and node.style is None:
+        written = f"{key}: " if isinstance(key, str) else ""
+        kind = _yaml_kind(value)
+        if isinstance(value, float) and repr(value) != node.value:
+            kind = f"the number {value!r}"
+        return (
+            f"{node.value} is read as {kind} in YAML, not a string; "
+            f'quote it: {written}"{node.value}"'
+        )
+    return f"must be a string, not {_yaml_kind(value)}"
+
+
+def _not_an_int(value: Any) -> str:
+    if isinstance(value, str) and value.strip().isdigit():
+        return f"must be a number; write it without quotes: {value.strip()}"
+    if value is None:
+        return "has no value; give a whole number"
+    shown = repr(value) if isinstance(value, str) else _yaml_kind(value)
+    return f"must be a whole number, not {shown}"
+
+
+def _translate(error: Mapping[str, Any], doc: _Document) -> Problem | None:
+    raw_loc = tuple(error["loc"])
+    loc: Loc = tuple(p for p in raw_loc if p != "[key]")
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    key = str(loc[-1]) if loc else ""
+    if kind == "djops":
+        return Problem(loc, str(ctx["message"]))
+    if kind == "missing":
+        return Problem(loc, "missing; " + _MISSING_HINTS.get(key, f"add {key}:"))
+    if kind == "extra_forbidden":
+        return Problem(loc, _unknown_key(loc))
+    if kind == "string_type":
+        return Problem(loc, _not_a_string(loc, value, doc))
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return Problem(loc, _not_an_int(value))
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        plain = all(re.fullmatch(r"[a-z][a-z0-9-]*", c) for c in choices)
+        shown = ", ".join(c if plain else repr(c) for c in choices)
+        message = f"{_show(value)} is not one of {shown}"
+        suggestion = _suggest(value, choices) if isinstance(value, str) else None
+        if suggestion:
+            message += f" (did you mean {suggestion!r}?)"
+        return Problem(loc, message)
+    if kind == "too_short":
+        minimum = int(ctx.get("min_length", 1))
+        if isinstance(value, list | tuple | dict) and len(value) >= minimum:
+            return None  # its entries failed; they are reported one by one
+        return Problem(loc, "is empty; " + _EMPTY_HINTS.get(key, "give at least one entry"))
+    if kind in ("list_type", "tuple_type"):
+        if value is None:
+            return Problem(loc, "has no value; give a list, e.g. [a, b]")
+        if isinstance(value, str):
+            return Problem(loc, f"must be a list; write [{value}] for a single entry")
+        return Problem(loc, f"must be a list, not {_yaml_kind(value)}")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        if value is None:
+            return Problem(loc, "has no value; give its settings as indented key: value lines")
+        return Problem(loc, f"must be a mapping of key: value lines, not {_yaml_kind(value)}")
+    message = str(error.get("msg", kind))
+    return Problem(loc, message[:1].lower() + message[1:])
+
+
+def _position(loc: Loc, doc: _Document) -> tuple[int, int]:
+    for end in range(len(loc), -1, -1):
+        mark = doc.marks.get(loc[:end])
+        if mark is not None:
+            return mark
+    return (-1, -1)
+
+
+def _in_file_order(problems: Sequence[Problem], doc: _Document) -> list[str]:
+    ordered = sorted(enumerate(problems), key=lambda item: (_position(item[1].loc, doc), item[0]))
+    return list(dict.fromkeys(str(problem) for _, problem in ordered))
+
+
+# --- public entry points -----------------------------------------------------------------------
+
+
+def parse_config(text: str, source: str = str(CONFIG_RELPATH)) -> ProjectConfig:
+    """Validate the text of a djops.yml; ConfigError(source, problems) lists all that is wrong."""
+    doc = _parse_yaml(text, source)
+    if doc.data is None:
+        raise ConfigError(
+            source,
+            ["the file is empty; it needs at least app, settings, wsgi (or asgi) and environments"],
+        )
+    if not isinstance(doc.data, dict):
+        raise ConfigError(
+            source,
+            [
+                f"the file holds {_yaml_kind(doc.data)}; it must be a mapping of settings "
+                "(app: …, settings: …, environments: …)"
+            ],
+        )
+    problems = list(doc.problems)
+    config = None
+    try:
+        config = ProjectConfig.model_validate(doc.data, context={"djops_defer_cross_checks": True})
+    except ValidationError as exc:
+        for error in exc.errors():
+            problem = _translate(error, doc)
+            if problem is not None:
+                problems.append(problem)
+    problems.extend(_cross_field_problems(doc.data))
+    if problems or config is None:
+        raise ConfigError(source, _in_file_order(problems, doc))
+    return config
+
+
+def load_config(path: Path) -> ProjectConfig:
+    """Read and validate the config file at `path` (messages show the path as given)."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(source, ["no such file"]) from None
+    except IsADirectoryError:
+        raise ConfigError(source, ["is a directory, not a config file"]) from None
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot be read: {exc.strerror or exc}"]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(source, [f"line {line}: not UTF-8 text; save it as UTF-8"]) from None
+    return parse_config(text, source)
+
+
+def find_config(start: Path) -> Path:
+    """Look for deploy/djops.yml in `start` and each directory above it, like git does.
+
+    The path returned is relative when `start` is (``deploy/djops.yml``, ``../deploy/djops.yml``),
+    so messages show it the way the user would type it.
+    """
+    here = start.absolute()
+    for levels, directory in enumerate([here, *here.parents]):
+        candidate = directory / CONFIG_RELPATH
+        if candidate.is_file():
+            if start.is_absolute():
+                return candidate
+            return Path(start, *[".."] * levels, CONFIG_RELPATH)
+    raise UsageError(
+        f"no {CONFIG_RELPATH} in {here} or any directory above it; run djops inside your "
+        "Django project, or give the file with -c PATH"
+    )
+
+
+def resolve_config_path(given: Path | None, cwd: Path | None = None) -> Path:
+    """The config file to use: the one given with -c, or the nearest deploy/djops.yml."""
+    return given if given is not None else find_config(cwd if cwd is not None else Path())
+
+
+def project_root(config_path: Path) -> Path:
+    """The repository root that project_dir and requirements are relative to.
+
+    That is the directory holding deploy/ when the file is in a directory named deploy,
+    otherwise the directory the file is in.
+    """
+    directory = config_path.parent
+    return directory.parent if directory.name == "deploy" else directory
+
+
+def _python_from_project(root: Path) -> tuple[str | None, str]:
+    """(version, where it came from) from .python-version or pyproject's requires-python."""
+    version_file = root / ".python-version"
+    if version_file.is_file():
+        lines = [
+            line.strip()
+            for line in version_file.read_text(encoding="utf-8", errors="replace").splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        if lines:
+            found = _PYTHON_VERSION_FILE_RE.fullmatch(lines[0])
+            return (found.group(1) if found else None, f".python-version says {lines[0]!r}")
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return (None, "pyproject.toml cannot be parsed")
+        spec = data.get("project", {}).get("requires-python")
+        if isinstance(spec, str):
+            return (_lowest_python(spec), f"requires-python is {spec!r}")
+    return (None, "there is no .python-version and no requires-python in pyproject.toml")
+
+
+def _lowest_python(spec: str) -> str | None:
+    """The lowest 3.x release a requires-python specifier allows, as "3.12" (or "3.12.4" for ==)."""
+    best: tuple[int, ...] | None = None
+    exact = None
+    for clause in spec.split(","):
+        found = re.fullmatch(r"\s*(>=|~=|==)\s*(3)\.(\d+)(?:\.(\d+))?(\.\*)?\s*", clause)
+        if not found:
+            continue
+        operator, major, minor, patch, star = found.groups()
+        if operator == "==" and patch is not None and not star:
+            exact = f"{major}.{minor}.{patch}"
+        candidate = (int(major), int(minor))
+        best = candidate if best is None or candidate > best else best
+    if exact:
+        return exact
+    return f"{best[0]}.{best[1]}" if best else None
+
+
+def resolve_python(config: ProjectConfig, root: Path) -> str:
+    """The Python version to deploy: python: from the file, else what the project pins."""
+    if config.python is not None:
+        return config.python
+    version, origin = _python_from_project(root)
+    if version is None:
+        raise UsageError(
+            f"python: not set, and the project does not say which version it needs ({origin}); "
+            'set python: "3.12" (for example) in the config'
+        )
+    return version
+
+
+def project_problems(config: ProjectConfig, root: Path) -> list[str]:
+    """What in the project itself does not match a valid config (files it names, Python)."""
+    problems = []
+    project_dir = root / config.project_dir
+    if not (project_dir / "manage.py").is_file():
+        problems.append(
+            f"project_dir: no manage.py in {project_dir} (project_dir is relative to the "
+            f"repository root, {root})"
+        )
+    requirements = root / config.requirements
+    if not requirements.is_file():
+        problems.append(f"requirements: {requirements} does not exist")
+    try:
+        resolve_python(config, root)
+    except UsageError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def config_as_data(
+    config: ProjectConfig, environment: str | None = None, python: str | None = None
+) -> dict[str, Any]:
+    """The config as plain data with every default filled in, for display.
+
+    With `environment`, that environment's settings are merged into the top level (env included)
+    and the other environments are left out. `python` replaces an unset python: (resolved from
+    the project by the caller).
+    """
+    dumped = config.model_dump(mode="json", exclude_none=True)
+    if python is not None:
+        dumped["python"] = python
+    data = {key: dumped[key] for key in ProjectConfig.model_fields if key in dumped}
+    environments = data.pop("environments")
+    if environment is None:
+        data["environments"] = environments
+        return data
+    config.environment(environment)  # UsageError naming the environments when unknown
+    chosen = environments[environment]
+    merged = {key: value for key, value in data.items() if key != "env"}
+    merged = {"app": merged.pop("app"), "environment": environment, **merged}
+    merged.update({key: value for key, value in chosen.items() if key != "env"})
+    merged["env"] = config.env_for(environment)
+    return merged

@@ -1,0 +1,117 @@
+"""The sandbox network: one small subnet per host, routed by the controller, NAT to the outside.
+
+Every host gets 198.18.<index>.0/24 (the benchmarking range, never the machine's own network):
+the controller side of its veth is .1, the host is .2. The controller forwards between hosts,
+so they reach each other with their real addresses (firewall and pg_hba rules see who calls),
+and masquerades traffic that leaves the range, so apt and pip work inside.
+
+The whole range carries an ``unreachable`` route that stays after the last host is gone: a
+test that talks to a host already torn down fails at once, here, instead of leaving through
+the default gateway.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from djops.sandbox import system
+
+SANDBOX_RANGE = ipaddress.ip_network("198.18.0.0/16")
+NFT_TABLE = "djops_sandbox"
+MAX_HOSTS = 250
+
+
+def host_address(index: int) -> str:
+    return str(SANDBOX_RANGE.network_address + (index << 8) + 2)
+
+
+def gateway_address(index: int) -> str:
+    return str(SANDBOX_RANGE.network_address + (index << 8) + 1)
+
+
+def veth_name(index: int) -> str:
+    return f"djsb{index}"
+
+
+def netns_name(name: str) -> str:
+    return f"djops-{name}"
+
+
+def ensure_range_routing() -> None:
+    """Keep the whole range on this machine, and let the controller route between hosts."""
+    system.run(["ip", "route", "replace", "unreachable", str(SANDBOX_RANGE)])
+    Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
+
+
+def ensure_nat() -> None:
+    """Masquerade what leaves the range, in a table of our own (removed with the last host)."""
+    rules = f"""
+table ip {NFT_TABLE} {{
+    chain postrouting {{
+        type nat hook postrouting priority srcnat; policy accept;
+        ip saddr {SANDBOX_RANGE} ip daddr != {SANDBOX_RANGE} masquerade
+    }}
+    chain forward {{
+        type filter hook forward priority filter; policy accept;
+        ip saddr {SANDBOX_RANGE} accept
+        ip daddr {SANDBOX_RANGE} ct state established,related accept
+        ip daddr {SANDBOX_RANGE} ip saddr {SANDBOX_RANGE} accept
+    }}
+}}
+"""
+    # Declaring the table again would add duplicate rules: replace it whole.
+    if table_exists():
+        system.run(["nft", "delete", "table", "ip", NFT_TABLE])
+    system.run(["nft", "-f", "-"], input=rules)
+
+
+def table_exists() -> bool:
+    return system.ok(["nft", "list", "table", "ip", NFT_TABLE])
+
+
+def remove_nat() -> None:
+    if table_exists():
+        system.run(["nft", "delete", "table", "ip", NFT_TABLE])
+
+
+def link_exists(name: str) -> bool:
+    return Path("/sys/class/net", name).exists()
+
+
+def netns_exists(name: str) -> bool:
+    return Path("/run/netns", name).exists()
+
+
+def attach(name: str, index: int, container_pid: int) -> None:
+    """Name the host's network namespace and address both ends of its veth pair."""
+    ns = netns_name(name)
+    if netns_exists(ns):
+        system.run(["ip", "netns", "delete", ns], check=False)
+    system.run(["ip", "netns", "attach", ns, str(container_pid)])
+    veth = veth_name(index)
+    gw, addr = gateway_address(index), host_address(index)
+    system.run(["ip", "addr", "replace", f"{gw}/24", "dev", veth])
+    system.run(["ip", "link", "set", veth, "up"])
+    inside = ["ip", "-n", ns]
+    system.run([*inside, "link", "set", "lo", "up"])
+    system.run([*inside, "addr", "replace", f"{addr}/24", "dev", "eth0"])
+    system.run([*inside, "link", "set", "eth0", "up"])
+    system.run([*inside, "route", "replace", "default", "via", gw])
+
+
+def detach(name: str, index: int | None) -> None:
+    ns = netns_name(name)
+    if netns_exists(ns):
+        system.run(["ip", "netns", "delete", ns], check=False)
+    if index is not None and link_exists(veth_name(index)):
+        system.run(["ip", "link", "delete", veth_name(index)], check=False)
+
+
+def leftover_links() -> list[str]:
+    return sorted(p.name for p in Path("/sys/class/net").iterdir() if p.name.startswith("djsb"))
+
+
+def leftover_netns() -> list[str]:
+    base = Path("/run/netns")
+    return sorted(p.name for p in base.iterdir() if p.name.startswith("djops-")) if base.is_dir() else []
