@@ -52,6 +52,8 @@ def main() -> None:
     except Exception as exc:
         if debug:
             raise
-        click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        click.echo(
+            f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True
+        )
         sys.exit(EXIT_FAILED)
     sys.exit(code if isinstance(code, int) else 0)

@@ -44,7 +44,9 @@ def sandbox() -> None:
     metavar="HOSTNAME",
     help="Extra name for the host in /etc/hosts (repeatable), like app.test.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the host's connection details as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the host's connection details as JSON."
+)
 def up(name: str, distro: str, aliases: tuple[str, ...], as_json: bool) -> None:
     """Boot sandbox host NAME (does nothing if it is already up)."""
     state = hosts.up(SandboxPaths.from_env(), name, distro, list(aliases), log=_log)
@@ -62,7 +64,9 @@ def down(names: tuple[str, ...], all_hosts: bool) -> None:
         raise UsageError("name the hosts to remove, or give --all")
     if all_hosts:
         removed = hosts.down_all(paths, log=_log)
-        click.echo(f"removed {len(removed)} sandbox host(s){': ' if removed else ''}{' '.join(removed)}")
+        click.echo(
+            f"removed {len(removed)} sandbox host(s){': ' if removed else ''}{' '.join(removed)}"
+        )
         return
     for name in names:
         existed = hosts.down(paths, name, log=_log)
@@ -107,7 +111,9 @@ def ssh(name: str, command: tuple[str, ...]) -> None:
 
 @sandbox.command(name="inventory")
 @click.argument("names", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="JSON (for a dynamic inventory) instead of YAML.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON (for a dynamic inventory) instead of YAML."
+)
 def inventory_(names: tuple[str, ...], as_json: bool) -> None:
     """Print an Ansible inventory for sandbox hosts (all of them when none is named)."""
     data = inventory.build(SandboxPaths.from_env(), list(names))

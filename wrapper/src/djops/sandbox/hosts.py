@@ -9,6 +9,7 @@ from that file or from its name, so a killed run can always be cleaned up.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,7 +27,9 @@ from djops.sandbox import images, names, network, system
 from djops.sandbox.paths import SandboxPaths
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-ALIAS_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+ALIAS_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 BOOT_TIMEOUT = 90.0
 
@@ -73,7 +76,7 @@ class HostState:
 def validate_name(name: str) -> None:
     if not NAME_RE.match(name):
         raise UsageError(
-            f"sandbox host name {name!r} is not valid: use 1–31 lowercase letters, digits and "
+            f"sandbox host name {name!r} is not valid: use 1 to 31 lowercase letters, digits and "
             "hyphens, starting with a letter"
         )
 
@@ -152,23 +155,19 @@ def _remove_cgroups(name: str) -> None:
             continue
         kill = directory / "cgroup.kill"
         if kill.exists():
-            try:
+            with contextlib.suppress(OSError):
                 kill.write_text("1")
-            except OSError:
-                pass
         for pid in _cgroup_pids(directory):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 10
         while _cgroup_pids(directory) and time.monotonic() < deadline:
             time.sleep(0.1)
-        for sub in sorted((p for p in directory.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            try:
+        for sub in sorted(
+            (p for p in directory.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)
+        ):
+            with contextlib.suppress(OSError):
                 sub.rmdir()
-            except OSError:
-                pass
         try:
             directory.rmdir()
         except OSError as exc:
@@ -232,10 +231,9 @@ def _stop_processes(paths: SandboxPaths, state: HostState, log: Log) -> None:
     if state.nspawn_pid and system.pid_alive(state.nspawn_pid):
         pids.add(state.nspawn_pid)
     for pid in pids:
-        try:
-            os.kill(pid, signal.SIGTERM)  # nspawn turns SIGTERM into an orderly poweroff
-        except ProcessLookupError:
-            pass
+        # nspawn turns SIGTERM into an orderly poweroff
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 20
     while any(system.pid_alive(p) and _is_nspawn(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -264,10 +262,47 @@ def _mount_root(paths: SandboxPaths, state: HostState, image: Path) -> Path:
         d.mkdir(parents=True, exist_ok=True)
     if not os.path.ismount(root):
         system.run(
-            ["mount", "-t", "overlay", "overlay", "-o",
-             f"lowerdir={image},upperdir={upper},workdir={work}", str(root)]
+            [
+                "mount",
+                "-t",
+                "overlay",
+                "overlay",
+                "-o",
+                f"lowerdir={image},upperdir={upper},workdir={work}",
+                str(root),
+            ]
         )
     return root
+
+
+# The apt archive cache is shared through hard links, not a shared directory: apt locks its
+# archive directory, so hosts installing at the same moment would refuse each other.
+APT_ARCHIVES = Path("var/cache/apt/archives")
+
+
+def _prefill_apt_cache(paths: SandboxPaths, state: HostState) -> None:
+    pool = paths.apt_archives(state.distro)
+    target = paths.host(state.name) / "upper" / APT_ARCHIVES
+    target.mkdir(parents=True, exist_ok=True)
+    for deb in pool.glob("*.deb") if pool.is_dir() else []:
+        link = target / deb.name
+        if not link.exists():
+            os.link(deb, link)
+
+
+def _harvest_apt_cache(paths: SandboxPaths, state: HostState) -> None:
+    """Keep what the host downloaded for the next hosts of the same release."""
+    source = paths.host(state.name) / "upper" / APT_ARCHIVES
+    if not state.distro or not source.is_dir():
+        return
+    pool = paths.apt_archives(state.distro)
+    pool.mkdir(parents=True, exist_ok=True)
+    for deb in source.glob("*.deb"):
+        if not (pool / deb.name).exists() and deb.is_file():
+            try:
+                os.link(deb, pool / deb.name)
+            except OSError:
+                shutil.copyfile(deb, pool / deb.name)
 
 
 def _unmount(paths: SandboxPaths, name: str) -> None:
@@ -398,6 +433,7 @@ def up(
 
 
 def _boot(paths: SandboxPaths, state: HostState, image: Path) -> None:
+    _prefill_apt_cache(paths, state)
     root = _mount_root(paths, state, image)
     _personalise(paths, state, root)
     with images.locked(paths.lock("hosts")):
@@ -406,22 +442,21 @@ def _boot(paths: SandboxPaths, state: HostState, image: Path) -> None:
     cgroups = _cgroup_dirs(state.name)
     for directory in cgroups:
         directory.mkdir(parents=True, exist_ok=True)
-    archives = paths.apt_archives(state.distro)
-    archives.mkdir(parents=True, exist_ok=True)
     argv = [
         shutil.which("systemd-nspawn") or "systemd-nspawn",
         "--quiet",
         "--register=no",
         "--keep-unit",
         "--boot",
-        "-D", str(root),
-        "-M", state.name,
+        "-D",
+        str(root),
+        "-M",
+        state.name,
         "--resolv-conf=copy-host",
         "--timezone=off",
         "--link-journal=no",
         "--console=read-only",
         f"--network-veth-extra={network.veth_name(state.index)}:eth0",
-        f"--bind={archives}:/var/cache/apt/archives",
     ]
     env = {
         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -436,13 +471,13 @@ def _boot(paths: SandboxPaths, state: HostState, image: Path) -> None:
 
     console = (paths.host(state.name) / "console.log").open("ab")
     try:
-        proc = subprocess.Popen(  # noqa: S603 (fixed argv)
+        proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=console,
             stderr=subprocess.STDOUT,
             env=env,
-            preexec_fn=enter_own_cgroups,  # noqa: PLW1509 (single-threaded caller)
+            preexec_fn=enter_own_cgroups,
             close_fds=True,
         )
     finally:
@@ -472,9 +507,8 @@ def _wait_booted(paths: SandboxPaths, state: HostState) -> None:
     status = ""
     while time.monotonic() < deadline:
         if not system.pid_alive(state.nspawn_pid):
-            raise OperationFailed(
-                f"{state.name}: the container stopped while booting: {_console_tail(paths, state.name)}"
-            )
+            tail = _console_tail(paths, state.name)
+            raise OperationFailed(f"{state.name}: the container stopped while booting: {tail}")
         proc = system.run([*enter, "systemctl", "is-system-running"], check=False, timeout=10)
         status = proc.stdout.strip()
         if status in ("running", "degraded"):
@@ -494,12 +528,18 @@ def _wait_booted(paths: SandboxPaths, state: HostState) -> None:
 def ssh_argv(paths: SandboxPaths, state: HostState, *, batch: bool = True) -> list[str]:
     argv = [
         "ssh",
-        "-i", str(paths.ssh_key),
-        "-o", "IdentitiesOnly=yes",
-        "-o", f"UserKnownHostsFile={paths.known_hosts}",
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", "ConnectTimeout=5",
-        "-o", "LogLevel=ERROR",
+        "-i",
+        str(paths.ssh_key),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        f"UserKnownHostsFile={paths.known_hosts}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "ConnectTimeout=5",
+        "-o",
+        "LogLevel=ERROR",
     ]
     if batch:
         argv += ["-o", "BatchMode=yes"]
@@ -522,6 +562,7 @@ def _teardown(paths: SandboxPaths, state: HostState, log: Log, *, keep_disk: boo
     _stop_processes(paths, state, log)
     network.detach(state.name, state.index)
     _unmount(paths, state.name)
+    _harvest_apt_cache(paths, state)
     if keep_disk:
         state.nspawn_pid = state.leader_pid = None
         save(paths, state)
@@ -598,7 +639,5 @@ def _remove_shared() -> None:
     """With no host left: drop the NAT table and our cgroup parents; keep the unreachable route."""
     network.remove_nat()
     for directory in {d.parent for d in _cgroup_dirs("x")}:
-        try:
+        with contextlib.suppress(OSError):
             directory.rmdir()
-        except OSError:
-            pass

@@ -103,9 +103,7 @@ def get_distro(key: str) -> Distro:
     try:
         return DISTROS[key]
     except KeyError:
-        raise UsageError(
-            f"unknown distro {key!r}: choose one of {', '.join(DISTROS)}"
-        ) from None
+        raise UsageError(f"unknown distro {key!r}: choose one of {', '.join(DISTROS)}") from None
 
 
 @contextmanager
@@ -166,9 +164,7 @@ def _debootstrap(paths: SandboxPaths, distro: Distro, target: Path) -> None:
         log_file = target / "debootstrap" / "debootstrap.log"
         tail = log_file.read_text().strip().splitlines()[-3:] if log_file.is_file() else []
         detail = " | ".join(tail) or (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise OperationFailed(
-            f"debootstrap of {distro.key} from {distro.mirror} failed: {detail}"
-        )
+        raise OperationFailed(f"debootstrap of {distro.key} from {distro.mirror} failed: {detail}")
 
 
 def _ubuntu_keyring(paths: SandboxPaths) -> Path:
@@ -203,6 +199,7 @@ def controller_extra_cas(image_root: Path) -> list[str]:
     A TLS-intercepting proxy (common in companies, and on the machines djops is built on) is
     trusted by the controller; hosts behind it need the same CA for pip and uv to work.
     """
+
     def blocks(path: Path) -> list[str]:
         if not path.is_file():
             return []
@@ -234,7 +231,8 @@ def _customise(paths: SandboxPaths, distro: Distro, root: Path) -> None:
             shutil.copyfile(_ubuntu_keyring(paths), keyring)
     # apt-get keeps what it downloads; the shared archive cache depends on it.
     (root / "etc/apt/apt.conf.d/90djops-keep-debs").write_text(
-        'Binary::apt::APT::Keep-Downloaded-Packages "true";\nAPT::Keep-Downloaded-Packages "true";\n'
+        'Binary::apt::APT::Keep-Downloaded-Packages "true";\n'
+        'APT::Keep-Downloaded-Packages "true";\n'
     )
     extra = controller_extra_cas(root)
     if extra:
@@ -249,7 +247,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get -q update
 apt-get -q -y -o Dpkg::Options::=--force-confold dist-upgrade
 update-ca-certificates >/dev/null
-id {ADMIN_USER} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups sudo {ADMIN_USER}
+id {ADMIN_USER} >/dev/null 2>&1 ||\
+  useradd --create-home --shell /bin/bash --groups sudo {ADMIN_USER}
 install -d -m 0700 -o {ADMIN_USER} -g {ADMIN_USER} /home/{ADMIN_USER}/.ssh
 printf '%s\\n' '{pubkey}' > /home/{ADMIN_USER}/.ssh/authorized_keys
 chown {ADMIN_USER}:{ADMIN_USER} /home/{ADMIN_USER}/.ssh/authorized_keys

@@ -32,8 +32,7 @@ def build(paths: SandboxPaths, names: list[str]) -> dict:
     unknown = [n for n in names if n not in states]
     if unknown:
         raise UsageError(
-            f"no sandbox host named {', '.join(unknown)} "
-            f"(up: {', '.join(states) or 'none'})"
+            f"no sandbox host named {', '.join(unknown)} (up: {', '.join(states) or 'none'})"
         )
     chosen = [states[n] for n in names] if names else list(states.values())
     return {"all": {"hosts": {s.name: host_vars(paths, s) for s in chosen}}}

@@ -27,7 +27,7 @@ def render_block(entries: Iterable[tuple[str, list[str]]]) -> str:
 
 
 def replace_block(text: str, block: str) -> str:
-    """Put block in place of the managed block in text (appended when absent, dropped when empty)."""
+    """Put block in place of the managed block (appended when absent, dropped when empty)."""
     kept: list[str] = []
     inside = False
     for line in text.splitlines(keepends=True):

@@ -114,4 +114,8 @@ def leftover_links() -> list[str]:
 
 def leftover_netns() -> list[str]:
     base = Path("/run/netns")
-    return sorted(p.name for p in base.iterdir() if p.name.startswith("djops-")) if base.is_dir() else []
+    return (
+        sorted(p.name for p in base.iterdir() if p.name.startswith("djops-"))
+        if base.is_dir()
+        else []
+    )

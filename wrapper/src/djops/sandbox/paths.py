@@ -55,7 +55,17 @@ class SandboxPaths:
             self.home.mkdir(parents=True, exist_ok=True)
             self.home.chmod(0o755)
             system.run(
-                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "djops-sandbox",
-                 "-f", str(self.ssh_key)]
+                [
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-C",
+                    "djops-sandbox",
+                    "-f",
+                    str(self.ssh_key),
+                ]
             )
         return public

@@ -33,9 +33,8 @@ def require_host() -> None:
         raise UsageError("sandbox hosts need root (containers, network namespaces): run with sudo")
     missing = sorted({pkg for tool, pkg in REQUIRED_TOOLS.items() if shutil.which(tool) is None})
     if missing:
-        raise UsageError(
-            f"missing host packages: {' '.join(missing)} (install with: apt-get install {' '.join(missing)})"
-        )
+        names = " ".join(missing)
+        raise UsageError(f"missing host packages: {names} (install with: apt-get install {names})")
     if not Path("/proc/filesystems").read_text().count("overlay"):
         raise UsageError("the kernel has no overlay filesystem (modprobe overlay)")
 
