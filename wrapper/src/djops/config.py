@@ -224,7 +224,7 @@ def _check_deb_package(value: str) -> str:
         return value
     if _DEB_PACKAGE_RE.fullmatch(value.lower()):
         _fail(f"{value!r}: Debian package names are lowercase: {value.lower()!r}")
-    base = re.split(r"[=:\s]", value, maxsplit=1)[0]
+    base = re.split(r"[=:]", value, maxsplit=1)[0]
     if base != value and _DEB_PACKAGE_RE.fullmatch(base):
         _fail(f"{value!r}: give the package name only: {base!r}")
     _fail(
@@ -468,7 +468,11 @@ def parse_host_string(text: str) -> dict[str, Any]:
         raise ValueError(f"{text!r}: write an IPv6 address with a port as [2001:db8::1]:22")
     else:
         address = value
+    if not address:
+        raise ValueError(f"{text!r}: no host name; {usage}")
     if port_text is not None:
+        if not port_text:
+            raise ValueError(f"{text!r}: no port after ':'; drop the ':' or give a port")
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
             raise ValueError(f"{text!r}: the port {port_text!r} is not a number from 1 to 65535")
         result["port"] = int(port_text)
@@ -578,7 +582,7 @@ class ProjectConfig(_Model):
     system_packages: tuple[DebPackage, ...] = ()
     appserver: Literal["gunicorn", "uwsgi"] = "gunicorn"
     services: tuple[Service, ...] = ALL_SERVICES
-    healthcheck: HealthcheckPath = "/"
+    healthcheck: HealthcheckPath = "/healthz"
     releases_kept: ReleasesKept = 5
     env_names: EnvNames = Field(default_factory=EnvNames)
     list_separator: Literal[",", " "] = ","
@@ -612,8 +616,8 @@ class ProjectConfig(_Model):
         except KeyError:
             pass
         names = sorted(self.environments)
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        close = _suggest(name, names)
+        hint = f" (did you mean {close!r}?)" if close else ""
         raise UsageError(
             f"no environment {name!r} in the config{hint}; it defines: {', '.join(names)}"
         ) from None
@@ -707,12 +711,10 @@ def _hosts_problems(hosts: Any, loc: Loc, services: Sequence[str]) -> list[Probl
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     roles_per_host: list[set[str] | None] = []
-    names: list[str] = []
     for index, entry in enumerate(hosts):
         host = _raw_host(entry)
         if host is None:
             roles_per_host.append(None)
-            names.append("")
             continue
         if isinstance(entry, Mapping):
             problems.extend(_host_mapping_problems(host, (*loc, index)))
@@ -728,13 +730,11 @@ def _hosts_problems(hosts: Any, loc: Loc, services: Sequence[str]) -> list[Probl
         elif identity is not None:
             seen[identity] = index
         roles_per_host.append(_valid_roles(host))
-        names.append(identity or "")
     if any(roles is None for roles in roles_per_host):
         return problems  # some host is broken; its roles cannot be judged yet
     needed = ["web", "app"] + [_SERVICE_ROLE[s] for s in services if s in _SERVICE_ROLE]
     for role in needed:
-        holders = [name for name, roles in zip(names, roles_per_host, strict=True) if role in roles]
-        if not holders:
+        if not any(role in roles for roles in roles_per_host if roles is not None):
             service = _service_of(role)
             because = f", and services include {service}" if service else ""
             problems.append(
@@ -742,15 +742,6 @@ def _hosts_problems(hosts: Any, loc: Loc, services: Sequence[str]) -> list[Probl
                     loc,
                     f"no host has the {role} role ({_ROLE_PURPOSE[role]} runs there){because}; "
                     f"add {role} to one host's roles",
-                )
-            )
-        elif role in ("db", "cache") and len(holders) > 1:
-            problems.append(
-                Problem(
-                    loc,
-                    f"{len(holders)} hosts have the {role} role ({', '.join(holders)}), but "
-                    f"{_ROLE_PURPOSE[role]} runs on one host; give the others roles without "
-                    f"{role}, e.g. roles: [web, app] (every host has all roles by default)",
                 )
             )
     return problems
@@ -947,12 +938,11 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         message = f"line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {exc.problem}"
-        if exc.context and exc.context_mark is not None and exc.context_mark.line != mark.line:
-            context = exc.context.removeprefix("while ")
-            message += (
-                f" (while {context} that starts at line {exc.context_mark.line + 1}, "
-                f"column {exc.context_mark.column + 1})"
-            )
+        if "another document" in str(exc.problem):
+            return f"line {mark.line + 1}: the file holds more than one YAML document; keep one"
+        context, context_mark = exc.context or "", exc.context_mark
+        if context.startswith("while ") and context_mark and context_mark.line != mark.line:
+            message += f" ({context} that starts at line {context_mark.line + 1})"
         if "\\t" in str(exc.problem) or "\t" in str(exc.problem):
             message += "; indent with spaces, not tabs"
         return message
@@ -1032,9 +1022,13 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice the user probably meant: a close spelling, or the one word abbreviates."""
     lowered = {choice.lower(): choice for choice in choices}
     match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[match[0]] if match else None
+    if match:
+        return lowered[match[0]]
+    longer = [c for c in lowered if len(word) >= 2 and c.startswith(word.lower())]
+    return lowered[longer[0]] if len(longer) == 1 else None
 
 
 def _unknown_key(loc: Loc) -> str:
@@ -1312,6 +1306,15 @@ def project_problems(config: ProjectConfig, root: Path) -> list[str]:
     except UsageError as exc:
         problems.append(str(exc))
     return problems
+
+
+def check_config(path: Path) -> ProjectConfig:
+    """load_config, then check the project files it names; ConfigError listing all problems."""
+    config = load_config(path)
+    problems = project_problems(config, project_root(path))
+    if problems:
+        raise ConfigError(str(path), problems)
+    return config
 
 
 def config_as_data(

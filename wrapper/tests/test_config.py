@@ -1,0 +1,687 @@
+"""The config model: what deploy/djops.yml accepts, its defaults, and what it says when wrong."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from djops.config import (
+    LETSENCRYPT_PRODUCTION,
+    Host,
+    ProjectConfig,
+    check_config,
+    config_as_data,
+    find_config,
+    load_config,
+    parse_config,
+    parse_host_string,
+    project_root,
+    resolve_python,
+)
+from djops.errors import ConfigError, UsageError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "config" / "djops.yml"
+
+
+def config_text(
+    top: str = "",
+    environment: str = "",
+    *,
+    entry: str = "wsgi: notes.wsgi:application\n",
+    hosts: str = "[deploy@web1.example.com]",
+    domains: str = "[www.example.com]",
+    acme_email: str = "acme_email: ops@example.com\n",
+) -> str:
+    """A small valid config; each argument replaces or adds one part of it."""
+    text = "app: notes\nsettings: notes.settings\n" + entry + textwrap.dedent(top)
+    text += f"environments:\n  production:\n    hosts: {hosts}\n    domains: {domains}\n"
+    text += textwrap.indent(acme_email + textwrap.dedent(environment), "    ")
+    return text
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as exc_info:
+        parse_config(text, "deploy/djops.yml")
+    assert exc_info.value.source == "deploy/djops.yml"
+    return exc_info.value.problems
+
+
+def only_problem(text: str) -> str:
+    problems = problems_of(text)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+# --- what a good file gives --------------------------------------------------------------------
+
+
+def test_the_full_example_loads_with_every_field():
+    config = load_config(FIXTURE)
+    assert config.app == "notes"
+    assert config.entry_point == ("wsgi", "notes.wsgi:application")
+    assert config.python == "3.12"
+    assert config.env_names.redis_url == "CACHE_URL"
+    assert config.services == ("postgres", "redis")
+    staging = config.environment("staging")
+    assert staging.hosts == (
+        Host(sandbox="web1"),
+        Host(address="203.0.113.10"),
+        Host(address="web2.example.com", user="deploy", port=2222),
+        Host(address="db1.example.com", user="deploy", port=22, roles=("db",)),
+    )
+    assert staging.hosts[0].name == "web1" and staging.hosts[0].is_sandbox
+    assert [h.name for h in staging.hosts_with("db")] == [
+        "web1",
+        "203.0.113.10",
+        "web2.example.com",
+        "db1.example.com",
+    ]
+    assert [h.name for h in staging.hosts_with("web")] == [
+        "web1",
+        "203.0.113.10",
+        "web2.example.com",
+    ]
+    assert staging.acme_directory.startswith("https://acme-staging-v02.")
+    assert config.env_for("staging") == {
+        "DJANGO_LOG_LEVEL": "DEBUG",
+        "DEFAULT_FROM_EMAIL": "notes@example.com",
+    }
+    assert config.env_for("production")["DJANGO_LOG_LEVEL"] == "INFO"
+    assert config.environment("production").hosts[1].address == "2001:db8::10"
+
+
+def test_the_example_in_the_docs_is_valid():
+    reference = Path(__file__).parents[2] / "docs" / "config.md"
+    if not reference.is_file():
+        pytest.skip("docs/config.md is not next to these tests")
+    example = reference.read_text().split("```yaml\n# deploy/djops.yml\n", 1)[1].split("```")[0]
+    config = parse_config(example)
+    assert sorted(config.environments) == ["production", "staging"]
+
+
+def test_a_minimal_file_gets_every_default():
+    config = parse_config(config_text())
+    assert config.project_dir == "."
+    assert config.asgi is None and config.python is None
+    assert config.requirements == "requirements.txt" and not config.uses_pyproject
+    assert config.system_packages == ()
+    assert config.appserver == "gunicorn"
+    assert config.services == ("postgres", "redis")
+    assert config.healthcheck == "/healthz"
+    assert config.releases_kept == 5
+    assert config.env_names.model_dump() == {
+        "secret_key": "SECRET_KEY",
+        "secret_key_fallbacks": "SECRET_KEY_FALLBACKS",
+        "database_url": "DATABASE_URL",
+        "redis_url": "REDIS_URL",
+        "allowed_hosts": "ALLOWED_HOSTS",
+        "csrf_trusted_origins": "CSRF_TRUSTED_ORIGINS",
+        "release": "APP_RELEASE",
+    }
+    assert config.list_separator == ","
+    assert config.env == {}
+    production = config.environment("production")
+    assert production.tls == "acme"
+    assert production.acme_directory == LETSENCRYPT_PRODUCTION
+    assert production.hosts == (Host(address="web1.example.com", user="deploy"),)
+    assert production.hosts[0].roles == ("web", "app", "db", "cache")
+
+
+def test_asgi_and_pyproject_are_accepted():
+    config = parse_config(
+        config_text("requirements: pyproject.toml\n", entry="asgi: notes.asgi:application\n")
+    )
+    assert config.entry_point == ("asgi", "notes.asgi:application")
+    assert config.uses_pyproject
+
+
+def test_self_signed_tls_needs_no_acme_email():
+    config = parse_config(config_text(acme_email="tls: self-signed\n"))
+    assert config.environment("production").acme_email is None
+
+
+def test_yaml_merge_keys_and_anchors_work():
+    text = config_text(
+        "env: &common\n  TZ: UTC\n",
+        "env:\n  <<: *common\n  FEATURE: 'on'\n",
+    )
+    assert parse_config(text).env_for("production") == {"TZ": "UTC", "FEATURE": "on"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sandbox:web1", {"sandbox": "web1"}),
+        ("203.0.113.10", {"address": "203.0.113.10"}),
+        ("2001:db8::1", {"address": "2001:db8::1"}),
+        ("[2001:db8::1]:2222", {"address": "2001:db8::1", "port": 2222}),
+        ("deploy@[2001:db8::1]", {"address": "2001:db8::1", "user": "deploy"}),
+        (
+            "deploy@web2.example.com:2222",
+            {"address": "web2.example.com", "user": "deploy", "port": 2222},
+        ),
+        ("web1", {"address": "web1"}),
+    ],
+)
+def test_host_strings_parse(text, expected):
+    assert parse_host_string(text) == expected
+    host = Host.model_validate(text)
+    assert host.roles == ("web", "app", "db", "cache")
+
+
+def test_a_host_built_in_code_is_checked_too():
+    with pytest.raises(ValidationError, match="set address or sandbox, not both"):
+        Host(sandbox="web1", address="203.0.113.10")
+    with pytest.raises(ValidationError, match="wsgi and asgi are both set"):
+        ProjectConfig.model_validate(
+            {
+                "app": "notes",
+                "settings": "notes.settings",
+                "wsgi": "notes.wsgi:application",
+                "asgi": "notes.asgi:application",
+                "environments": {
+                    "production": {"hosts": ["web1"], "domains": ["a.example"], "tls": "provided"}
+                },
+            }
+        )
+
+
+# --- one problem at a time -------------------------------------------------------------------
+
+CASES = {
+    "domain with a space": (
+        config_text(domains="['exa mple.com']"),
+        "environments.production.domains[0]: 'exa mple.com' is not a valid host name "
+        "(use letters, digits and hyphens, labels separated by dots)",
+    ),
+    "uppercase domain": (
+        config_text(domains="[WWW.Example.com]"),
+        "environments.production.domains[0]: 'WWW.Example.com': write it in lowercase: "
+        "'www.example.com'",
+    ),
+    "wildcard domain": (
+        config_text(domains="['*.example.com']"),
+        "environments.production.domains[0]: '*.example.com': wildcard names are not supported",
+    ),
+    "label too long": (
+        config_text(domains=f"[{'a' * 64}.example.com]"),
+        f"environments.production.domains[0]: '{'a' * 64}.example.com': the label "
+        f"'{'a' * 20}'… is longer than 63 characters",
+    ),
+    "URL given as domain": (
+        config_text(domains="['https://example.com/']"),
+        "environments.production.domains[0]: 'https://example.com/': give the host name only, "
+        "without the scheme: 'example.com'",
+    ),
+    "duplicate domains": (
+        config_text(domains="[example.com, www.example.com, example.com]"),
+        "environments.production.domains[2]: 'example.com' is listed twice "
+        "(also at environments.production.domains[0]); list each domain once",
+    ),
+    "no domains": (
+        config_text(domains="[]"),
+        "environments.production.domains: is empty; list at least one domain",
+    ),
+    "wsgi and asgi both": (
+        config_text("asgi: notes.asgi:application\n"),
+        "asgi: wsgi and asgi are both set; keep the one your app is served by",
+    ),
+    "neither wsgi nor asgi": (
+        config_text(entry=""),
+        "wsgi: missing; set wsgi: PROJECT.wsgi:application (or asgi: PROJECT.asgi:application "
+        "for an ASGI app)",
+    ),
+    "entry point without callable": (
+        config_text(entry="wsgi: notes.wsgi\n"),
+        "wsgi: 'notes.wsgi' names no callable; write it as 'notes.wsgi:application'",
+    ),
+    "uwsgi cannot serve asgi": (
+        config_text("appserver: uwsgi\n", entry="asgi: notes.asgi:application\n"),
+        "appserver: uwsgi cannot serve an ASGI app",
+    ),
+    "port out of range in a host string": (
+        config_text(hosts="[deploy@web1.example.com:99999]"),
+        "environments.production.hosts[0]: 'deploy@web1.example.com:99999': "
+        "the port '99999' is not a number from 1 to 65535",
+    ),
+    "port out of range in a host mapping": (
+        config_text(hosts="[{address: web1.example.com, port: 70000}]"),
+        "environments.production.hosts[0].port: 70000 is not a port number; use 1-65535",
+    ),
+    "port as text in a host mapping": (
+        config_text(hosts="[{address: web1.example.com, port: '22'}]"),
+        "environments.production.hosts[0].port: must be a number; write it without quotes: 22",
+    ),
+    "bad role": (
+        config_text(hosts="[{address: web1.example.com, roles: [web, app, dbs, cache]}]"),
+        "environments.production.hosts[0].roles[2]: 'dbs' is not one of web, app, db, cache "
+        "(did you mean 'db'?)",
+    ),
+    "no host for a service": (
+        config_text(hosts="[{address: web1.example.com, roles: [web, app, cache]}]"),
+        "environments.production.hosts: no host has the db role (PostgreSQL runs there), "
+        "and services include postgres; add db to one host's roles",
+    ),
+    "host mapping without address": (
+        config_text(hosts="[{user: deploy}]"),
+        "environments.production.hosts[0].address: missing; add address: HOST",
+    ),
+    "sandbox host with a user": (
+        config_text(hosts="[{sandbox: web1, user: deploy}]"),
+        "environments.production.hosts[0].user: a sandbox host takes no user",
+    ),
+    "invalid sandbox name": (
+        config_text(hosts="[sandbox:Web_1]"),
+        "environments.production.hosts[0]: 'sandbox:Web_1': 'Web_1' is not a valid sandbox name",
+    ),
+    "bad unix user": (
+        config_text(hosts="[Deploy@web1.example.com]"),
+        "environments.production.hosts[0]: 'Deploy@web1.example.com': 'Deploy' is not a valid "
+        "unix user name",
+    ),
+    "host listed twice": (
+        config_text(hosts="[web1.example.com, deploy@WEB1.example.com]"),
+        "environments.production.hosts[1]: this host is listed twice "
+        "(also at environments.production.hosts[0]); list each host once",
+    ),
+    "no hosts": (
+        config_text(hosts="[]"),
+        "environments.production.hosts: is empty; list at least one host",
+    ),
+    "unknown top-level key": (
+        config_text("requirments: requirements.txt\n"),
+        "requirments: unknown key 'requirments' (did you mean 'requirements'?)",
+    ),
+    "unknown environment key": (
+        config_text(environment="domian: x\n"),
+        "environments.production.domian: unknown key 'domian' (did you mean 'domain",
+    ),
+    "unknown key with no close match": (
+        config_text("colour: blue\n"),
+        "colour: unknown key 'colour'; the keys here are: app, project_dir, settings,",
+    ),
+    "environment key at the top level": (
+        config_text("tls: acme\n"),
+        "tls: unknown key 'tls': tls belongs to an environment (environments.NAME.tls)",
+    ),
+    "top-level key in an environment": (
+        config_text(environment="python: '3.12'\n"),
+        "environments.production.python: unknown key 'python': python is set once at the "
+        "top level, for every environment",
+    ),
+    "unknown key in a host mapping": (
+        config_text(hosts="[{address: web1.example.com, prot: 22}]"),
+        "environments.production.hosts[0].prot: unknown key 'prot' (did you mean 'port'?)",
+    ),
+    "invalid env var name": (
+        config_text("env:\n  bad-name: x\n"),
+        "env.bad-name: 'bad-name' is not a valid environment variable name "
+        "(letters, digits and _, not starting with a digit)",
+    ),
+    "number as env value": (
+        config_text("env:\n  WORKERS: 4\n"),
+        'env.WORKERS: 4 is read as a number in YAML, not a string; quote it: WORKERS: "4"',
+    ),
+    "boolean as env value": (
+        config_text(environment="env:\n  DEBUG: yes\n"),
+        "environments.production.env.DEBUG: yes is read as a boolean in YAML, not a string; "
+        'quote it: DEBUG: "yes"',
+    ),
+    "env value left empty": (
+        config_text("env:\n  EMPTY:\n"),
+        'env.EMPTY: has no value; give a string (write EMPTY: "" for an empty one)',
+    ),
+    "multi-line env value": (
+        config_text('env:\n  BANNER: "a\\nb"\n'),
+        "env.BANNER: must be a single line",
+    ),
+    "secret in env": (
+        config_text("env:\n  SECRET_KEY: hunter2\n"),
+        "env.SECRET_KEY: secrets are generated on the server or supplied through Ansible Vault; "
+        "remove it from env",
+    ),
+    "renamed secret in an environment's env": (
+        config_text("env_names:\n  database_url: DB_URL\n", "env:\n  DB_URL: postgres://x\n"),
+        "environments.production.env.DB_URL: secrets are generated on the server or supplied "
+        "through Ansible Vault; remove it from env",
+    ),
+    "name djops sets in env": (
+        config_text("env:\n  ALLOWED_HOSTS: '*'\n"),
+        "env.ALLOWED_HOSTS: djops sets ALLOWED_HOSTS itself, from the environment's domains",
+    ),
+    "env names not distinct": (
+        config_text("env_names:\n  redis_url: DATABASE_URL\n"),
+        "env_names.redis_url: 'DATABASE_URL' is also the name of env_names.database_url; "
+        "each variable djops sets needs a name of its own",
+    ),
+    "invalid env name value": (
+        config_text("env_names:\n  release: 1RELEASE\n"),
+        "env_names.release: '1RELEASE' is not a valid environment variable name",
+    ),
+    "missing acme_email with tls acme": (
+        config_text(acme_email="tls: acme\n"),
+        "environments.production.acme_email: missing; tls: acme needs an e-mail address for "
+        "certificate notices: add acme_email: you@example.com (or set tls: self-signed or "
+        "tls: provided)",
+    ),
+    "missing acme_email with default tls": (
+        config_text(acme_email=""),
+        "environments.production.acme_email: missing; tls is acme by default, which needs",
+    ),
+    "implausible acme_email": (
+        config_text(acme_email="acme_email: ops@localhost\n"),
+        "environments.production.acme_email: 'ops@localhost' is not a plausible e-mail address",
+    ),
+    "acme directory over http": (
+        config_text(environment="acme_directory: http://acme.example/dir\n"),
+        "environments.production.acme_directory: 'http://acme.example/dir': ACME directories "
+        "are served over HTTPS; use https://",
+    ),
+    "unknown tls mode": (
+        config_text(acme_email="tls: selfsigned\n"),
+        "environments.production.tls: 'selfsigned' is not one of acme, self-signed, provided "
+        "(did you mean 'self-signed'?)",
+    ),
+    "invalid app name": (
+        config_text().replace("app: notes", "app: My-Notes"),
+        "app: 'My-Notes' is not a valid app name (lowercase letters, digits and _, starting with "
+        "a letter, at most 31 characters, e.g. 'my_notes')",
+    ),
+    "reserved app name": (
+        config_text().replace("app: notes", "app: postgres"),
+        "app: 'postgres' already belongs to the system or to PostgreSQL/Redis; choose another",
+    ),
+    "missing app": (
+        config_text().replace("app: notes\n", ""),
+        "app: missing; add app: NAME",
+    ),
+    "settings as a file name": (
+        config_text().replace("settings: notes.settings", "settings: notes/settings.py"),
+        "settings: 'notes/settings.py' is a file name; give the module path: 'notes.settings'",
+    ),
+    "unquoted python version": (
+        config_text("python: 3.10\n"),
+        'python: 3.10 is read as the number 3.1 in YAML, not a string; quote it: python: "3.10"',
+    ),
+    "python version with a prefix": (
+        config_text("python: python3.12\n"),
+        "python: 'python3.12': give the version only: '3.12'",
+    ),
+    "project_dir outside the repository": (
+        config_text("project_dir: ../elsewhere\n"),
+        "project_dir: '../elsewhere' leaves the repository; paths must stay inside it",
+    ),
+    "uv.lock as requirements": (
+        config_text("requirements: uv.lock\n"),
+        "requirements: 'uv.lock': give 'pyproject.toml'; the uv.lock next to it is used",
+    ),
+    "bad debian package": (
+        config_text("system_packages: [libpq-dev, 'libpq dev']\n"),
+        "system_packages[1]: 'libpq dev' is not a valid Debian package name",
+    ),
+    "debian package with a version": (
+        config_text("system_packages: [libpq-dev=16.1]\n"),
+        "system_packages[0]: 'libpq-dev=16.1': give the package name only: 'libpq-dev'",
+    ),
+    "system_packages not a list": (
+        config_text("system_packages: libpq-dev\n"),
+        "system_packages: must be a list; write [libpq-dev] for a single entry",
+    ),
+    "unknown service": (
+        config_text("services: [postgres, mysql]\n"),
+        "services[1]: 'mysql' is not one of postgres, redis",
+    ),
+    "healthcheck without slash": (
+        config_text("healthcheck: healthz\n"),
+        "healthcheck: 'healthz' must be a path starting with '/', e.g. '/healthz'",
+    ),
+    "releases_kept too low": (
+        config_text("releases_kept: 1\n"),
+        "releases_kept: 1 is out of range; keep 2 to 50 releases",
+    ),
+    "releases_kept not a number": (
+        config_text("releases_kept: many\n"),
+        "releases_kept: must be a whole number, not 'many'",
+    ),
+    "list_separator": (
+        config_text("list_separator: ';'\n"),
+        "list_separator: ';' is not one of ',', ' '",
+    ),
+    "environment name": (
+        config_text().replace("  production:", "  Production:"),
+        "environments.Production: 'Production' is not a valid environment name",
+    ),
+    "environment without settings": (
+        config_text() + "  staging:\n",
+        "environments.staging: has no value; give its settings as indented key: value lines",
+    ),
+    "no environments": (
+        "app: notes\nsettings: notes.settings\nwsgi: a.wsgi:app\nenvironments: {}\n",
+        "environments: is empty; define at least one environment",
+    ),
+    "duplicate key": (
+        config_text("releases_kept: 3\nreleases_kept: 4\n"),
+        "releases_kept: appears twice (lines 4 and 5); keep one",
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES.values(), ids=CASES.keys())
+def test_each_kind_of_problem_is_named_with_its_fix(text, expected):
+    assert only_problem(text).startswith(expected)
+
+
+def test_yaml_syntax_error_names_line_and_column():
+    text = "app: notes\nsettings: notes.settings\n  wsgi: notes.wsgi:application\n"
+    assert only_problem(text) == (
+        "line 3, column 7: not valid YAML: mapping values are not allowed here"
+    )
+
+
+def test_unclosed_bracket_points_at_where_it_opened():
+    problem = only_problem("app: notes\nsystem_packages: [libpq-dev, gcc\n")
+    assert problem == (
+        "line 3, column 1: not valid YAML: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence that starts at line 2)"
+    )
+
+
+def test_several_yaml_documents():
+    assert only_problem("app: notes\n---\napp: other\n") == (
+        "line 2: the file holds more than one YAML document; keep one"
+    )
+
+
+def test_tab_indentation_gets_a_hint():
+    problem = only_problem("app: notes\n\tsettings: x\n")
+    assert problem.startswith("line 2, column 1: not valid YAML:")
+    assert problem.endswith("indent with spaces, not tabs")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# nothing yet\n", "---\n"])
+def test_empty_file(text):
+    assert only_problem(text) == (
+        "the file is empty; it needs at least app, settings, wsgi (or asgi) and environments"
+    )
+
+
+@pytest.mark.parametrize(("text", "kind"), [("- app\n", "a list"), ("notes\n", "a str")])
+def test_file_that_is_not_a_mapping(text, kind):
+    assert only_problem(text).startswith(f"the file holds {kind}; it must be a mapping")
+
+
+def test_every_problem_is_reported_in_file_order():
+    text = textwrap.dedent(
+        """\
+        app: Notes
+        settings: notes.settings
+        wsgi: notes.wsgi:application
+        asgi: notes.asgi:application
+        releases_kept: 100
+        env:
+          SECRET_KEY: x
+          PORT: 8000
+        environments:
+          production:
+            hosts: [deploy@web1.example.com:0, {address: db1.example.com, roles: [dbs]}]
+            domains: [exa mple.com, example.com, example.com]
+            tls: acme
+            hostz: []
+        """
+    )
+    problems = problems_of(text)
+    assert [p.split(":")[0] for p in problems] == [
+        "app",
+        "asgi",
+        "releases_kept",
+        "env.SECRET_KEY",
+        "env.PORT",
+        "environments.production.acme_email",
+        "environments.production.hosts[0]",
+        "environments.production.hosts[1].roles[0]",
+        "environments.production.domains[0]",
+        "environments.production.domains[2]",
+        "environments.production.hostz",
+    ]
+
+
+def test_problems_name_the_file_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "djops.yml").write_text(config_text(hosts="[]", domains="[]"))
+    with pytest.raises(ConfigError) as exc_info:
+        load_config(Path("deploy/djops.yml"))
+    lines = str(exc_info.value).splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("deploy/djops.yml: environments.production.") for line in lines)
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(ConfigError, match=r"^.*missing\.yml: no such file$"):
+        load_config(tmp_path / "missing.yml")
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(tmp_path)
+    latin1 = tmp_path / "latin1.yml"
+    latin1.write_bytes(b"app: notes\nsettings: caf\xe9\n")
+    with pytest.raises(ConfigError, match="line 2: not UTF-8 text"):
+        load_config(latin1)
+
+
+# --- finding the file ------------------------------------------------------------------------
+
+
+def test_find_config_searches_upward_like_git(tmp_path, monkeypatch):
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "djops.yml").write_text("app: notes\n")
+    deep = tmp_path / "notes" / "templates"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert find_config(Path()) == Path("deploy/djops.yml")
+    monkeypatch.chdir(deep)
+    assert find_config(Path()) == Path("../../deploy/djops.yml")
+    assert find_config(Path()).resolve() == (tmp_path / "deploy" / "djops.yml").resolve()
+    assert find_config(deep) == tmp_path / "deploy" / "djops.yml"
+
+
+def test_find_config_says_where_it_looked(tmp_path):
+    with pytest.raises(UsageError) as exc_info:
+        find_config(tmp_path)
+    message = str(exc_info.value)
+    assert message == (
+        f"no deploy/djops.yml in {tmp_path} or any directory above it; run djops inside your "
+        "Django project, or give the file with -c PATH"
+    )
+    assert "\n" not in message
+
+
+def test_project_root():
+    assert project_root(Path("deploy/djops.yml")) == Path()
+    assert project_root(Path("../deploy/djops.yml")) == Path("..")
+    assert project_root(Path("/srv/site/djops.yml")) == Path("/srv/site")
+
+
+# --- environments ---------------------------------------------------------------------------
+
+
+def test_unknown_environment_names_the_ones_there_are():
+    config = load_config(FIXTURE)
+    with pytest.raises(UsageError) as exc_info:
+        config.environment("prod")
+    assert str(exc_info.value) == (
+        "no environment 'prod' in the config (did you mean 'production'?); "
+        "it defines: production, staging"
+    )
+    with pytest.raises(UsageError, match=r"it defines: production, staging$"):
+        config.env_for("qa")
+
+
+def test_config_as_data_merges_one_environment():
+    config = load_config(FIXTURE)
+    everything = config_as_data(config)
+    assert next(iter(everything)) == "app"
+    assert list(everything)[-1] == "environments"
+    assert everything["environments"]["production"]["tls"] == "acme"
+    assert "asgi" not in everything
+    staging = config_as_data(config, "staging")
+    assert staging["environment"] == "staging"
+    assert "environments" not in staging
+    assert staging["env"] == {
+        "DJANGO_LOG_LEVEL": "DEBUG",
+        "DEFAULT_FROM_EMAIL": "notes@example.com",
+    }
+    assert staging["hosts"][0] == {"sandbox": "web1", "roles": ["web", "app", "db", "cache"]}
+    assert staging["domains"] == ["staging.example.com"]
+    assert staging["releases_kept"] == 5
+    with pytest.raises(UsageError):
+        config_as_data(config, "nope")
+
+
+# --- the project around the file -------------------------------------------------------------
+
+
+def make_project(root: Path, text: str) -> Path:
+    (root / "deploy").mkdir(parents=True)
+    (root / "deploy" / "djops.yml").write_text(text)
+    (root / "manage.py").write_text("")
+    (root / "requirements.txt").write_text("Django\n")
+    return root / "deploy" / "djops.yml"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({".python-version": "3.13\n"}, "3.13"),
+        ({".python-version": "cpython-3.12.4\n"}, "3.12.4"),
+        ({"pyproject.toml": '[project]\nrequires-python = ">=3.11"\n'}, "3.11"),
+        ({"pyproject.toml": '[project]\nrequires-python = ">=3.10, <4"\n'}, "3.10"),
+        ({"pyproject.toml": '[project]\nrequires-python = "~=3.12.1"\n'}, "3.12"),
+        ({"pyproject.toml": '[project]\nrequires-python = "==3.12.4"\n'}, "3.12.4"),
+        (
+            {".python-version": "3.14\n", "pyproject.toml": 'project.requires-python = ">=3.12"\n'},
+            "3.14",
+        ),
+    ],
+)
+def test_python_follows_the_project(tmp_path, files, expected):
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    assert resolve_python(parse_config(config_text()), tmp_path) == expected
+    assert resolve_python(parse_config(config_text("python: '3.11'\n")), tmp_path) == "3.11"
+
+
+def test_python_unknown_is_a_problem(tmp_path):
+    with pytest.raises(UsageError, match=r'^python: not set, .* set python: "3.12"'):
+        resolve_python(parse_config(config_text()), tmp_path)
+
+
+def test_check_config_looks_at_the_project(tmp_path):
+    path = make_project(tmp_path, config_text("python: '3.12'\n"))
+    assert check_config(path).app == "notes"
+    (tmp_path / "manage.py").unlink()
+    (tmp_path / "requirements.txt").unlink()
+    with pytest.raises(ConfigError) as exc_info:
+        check_config(path)
+    assert [p.split(":")[0] for p in exc_info.value.problems] == ["project_dir", "requirements"]
