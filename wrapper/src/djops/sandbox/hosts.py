@@ -179,7 +179,11 @@ def _remove_cgroups(name: str) -> None:
 
 
 def _nspawn_pids_for(root: Path) -> list[int]:
-    """nspawn processes running this root, found from /proc (for leftovers of a killed run)."""
+    """nspawn processes running this root (or any root below it), found from /proc.
+
+    That finds the containers of a killed run, whose state may be gone.
+    """
+    prefix = str(root).encode()
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -188,7 +192,7 @@ def _nspawn_pids_for(root: Path) -> list[int]:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].endswith(b"systemd-nspawn") and str(root).encode() in argv:
+        if argv[0].endswith(b"systemd-nspawn") and any(a.startswith(prefix) for a in argv):
             found.append(int(proc.name))
     return found
 
@@ -641,3 +645,36 @@ def _remove_shared() -> None:
     for directory in {d.parent for d in _cgroup_dirs("x")}:
         with contextlib.suppress(OSError):
             directory.rmdir()
+
+
+def leftovers(paths: SandboxPaths) -> dict[str, list[str]]:
+    """Everything sandbox hosts can leave on the controller, by kind: empty lists when clean.
+
+    The unreachable route for the whole range is not a leftover: it stays on purpose.
+    """
+    hosts_file = names.controller_hosts_file()
+    hosts_text = hosts_file.read_text() if hosts_file.exists() else ""
+    cgroup_tops = {d.parent for d in _cgroup_dirs("x")}
+    return {
+        "host directories": sorted(p.name for p in paths.hosts.iterdir())
+        if paths.hosts.is_dir()
+        else [],
+        "processes": [
+            str(pid) for pid in _nspawn_pids_for(paths.hosts) if _state_letter(pid) not in ("Z", "")
+        ],
+        "network namespaces": network.leftover_netns(),
+        "veth links": network.leftover_links(),
+        "cgroups": sorted(str(d) for d in cgroup_tops if d.exists()),
+        "mounts": [str(p) for p in system.mounted_under(paths.hosts)],
+        "nat table": [network.NFT_TABLE] if network.table_exists() else [],
+        "hosts file lines": [line for line in hosts_text.splitlines() if "djops sandbox" in line],
+        "known_hosts": [str(paths.known_hosts)] if paths.known_hosts.exists() else [],
+    }
+
+
+def _state_letter(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[0]

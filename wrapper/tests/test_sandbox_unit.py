@@ -1,0 +1,124 @@
+"""The sandbox's own logic, without booting anything."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from djops import cli
+from djops.errors import UsageError
+from djops.sandbox import hosts, images, inventory, names, network, system
+from djops.sandbox.paths import SandboxPaths
+
+
+def test_managed_block_is_replaced_and_removed_without_touching_other_lines():
+    original = "127.0.0.1 localhost\n10.0.0.5 nas\n"
+    block = names.render_block([("198.18.1.2", ["web1", "app.test"])])
+    added = names.replace_block(original, block)
+    assert added.startswith(original)
+    assert "198.18.1.2\tweb1 app.test" in added
+    replaced = names.replace_block(added, names.render_block([("198.18.2.2", ["db1"])]))
+    assert "web1" not in replaced
+    assert "db1" in replaced
+    assert names.replace_block(replaced, "") == original
+
+
+def test_addresses_are_per_host_and_inside_the_sandbox_range():
+    assert network.host_address(1) == "198.18.1.2"
+    assert network.gateway_address(1) == "198.18.1.1"
+    assert network.host_address(250) == "198.18.250.2"
+    assert network.veth_name(250) == "djsb250"
+
+
+@pytest.mark.parametrize("name", ["Web1", "1web", "web_1", "a" * 32, "web.1", ""])
+def test_bad_host_names_are_refused(name):
+    with pytest.raises(UsageError, match="not valid"):
+        hosts.validate_name(name)
+
+
+@pytest.mark.parametrize("alias", ["app test", "-app.test", "1.2.3.4", "app..test"])
+def test_bad_aliases_are_refused(alias):
+    with pytest.raises(UsageError, match="not a valid host name"):
+        hosts.validate_alias(alias)
+
+
+def test_unknown_distro_names_the_choices():
+    with pytest.raises(UsageError, match=r"ubuntu-26\.04"):
+        images.get_distro("centos-9")
+
+
+def test_not_root_is_a_clear_usage_error(monkeypatch):
+    monkeypatch.setattr(system.os, "geteuid", lambda: 1000)
+    with pytest.raises(UsageError, match="need root"):
+        system.require_host()
+
+
+def test_missing_tools_name_their_packages(monkeypatch):
+    monkeypatch.setattr(system.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(
+        system.shutil, "which", lambda tool: None if tool in ("debootstrap", "nft") else "/x"
+    )
+    with pytest.raises(UsageError) as error:
+        system.require_host()
+    assert "debootstrap nftables" in str(error.value)
+    assert "apt-get install" in str(error.value)
+
+
+def test_not_linux_is_refused(monkeypatch):
+    monkeypatch.setattr(system.platform, "system", lambda: "Darwin")
+    with pytest.raises(UsageError, match="need Linux"):
+        system.require_host()
+
+
+def test_sources_are_the_distros_usual_ones():
+    ubuntu = images.get_distro("ubuntu-26.04").sources()
+    assert "Suites: resolute resolute-updates" in ubuntu
+    assert "resolute-security" in ubuntu
+    assert "universe" in ubuntu
+    debian = images.get_distro("debian-12").sources()
+    assert "Suites: bookworm bookworm-updates" in debian
+    assert "bookworm-security" in debian
+
+
+def test_inventory_keeps_host_key_checking_on(tmp_path):
+    paths = SandboxPaths(tmp_path)
+    hosts.save(paths, hosts.HostState(name="web1", distro="debian-12", index=3, ready=True))
+    data = inventory.build(paths, ["web1"])
+    web1 = data["all"]["hosts"]["web1"]
+    assert web1["ansible_host"] == "198.18.3.2"
+    assert web1["ansible_user"] == "admin"
+    assert f"UserKnownHostsFile={tmp_path}/known_hosts" in web1["ansible_ssh_common_args"]
+    assert "StrictHostKeyChecking=yes" in web1["ansible_ssh_common_args"]
+    with pytest.raises(UsageError, match="no sandbox host named db1"):
+        inventory.build(paths, ["db1"])
+
+
+def run_main(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["djops", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_sandbox_user_errors_are_one_line_and_exit_2(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("DJOPS_SANDBOX_HOME", str(tmp_path))
+    code, _, err = run_main(monkeypatch, capsys, "sandbox", "up", "Bad_Name")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "error: sandbox host name 'Bad_Name' is not valid: use 1 to 31 lowercase letters, "
+        "digits and hyphens, starting with a letter"
+    ]
+    code, _, err = run_main(monkeypatch, capsys, "sandbox", "down")
+    assert code == 2
+    assert "--all" in err
+
+
+def test_version_and_help_exit_0(monkeypatch, capsys):
+    code, out, _ = run_main(monkeypatch, capsys, "--version")
+    assert code == 0
+    assert out.startswith("djops, version ")
+    code, out, _ = run_main(monkeypatch, capsys, "--help")
+    assert code == 0
+    assert "sandbox" in out
