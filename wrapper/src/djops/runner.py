@@ -1,0 +1,125 @@
+"""Run the collection's playbooks through ansible-runner, with readable progress.
+
+Only the Click layer prints: this module reports progress through a callback and returns a
+result, or raises OperationFailed with the one-line cause of the first failure.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from djops import collection
+from djops.errors import OperationFailed
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class PlaybookRun:
+    """What djops asks Ansible to do: one playbook, an inventory and variables."""
+
+    playbook: str  # a file in the collection's playbooks/ directory
+    inventory: dict[str, Any]
+    extravars: dict[str, Any] = field(default_factory=dict)
+    limit: str | None = None
+
+
+@dataclass
+class RunResult:
+    ok: bool
+    status: str
+    changed: dict[str, int]
+    failures: list[dict[str, str]]
+    duration: float
+
+
+def ansible_env() -> dict[str, str]:
+    """Environment for every run: the bundled collection, fast and safe SSH."""
+    return {
+        "ANSIBLE_COLLECTIONS_PATH": str(collection.collections_path()),
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_SSH_ARGS": (
+            "-o ControlMaster=auto -o ControlPersist=120s -o ServerAliveInterval=15"
+        ),
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
+        "ANSIBLE_INTERPRETER_PYTHON": "auto_silent",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_NOCOLOR": "True",
+    }
+
+
+def _failure(event: dict[str, Any]) -> dict[str, str]:
+    data = event.get("event_data", {})
+    res = data.get("res", {}) or {}
+    message = res.get("msg") or res.get("stderr") or res.get("reason") or "failed"
+    if isinstance(message, list):
+        message = " ".join(str(m) for m in message)
+    line = next((ln.strip() for ln in str(message).splitlines() if ln.strip()), "failed")
+    return {"host": data.get("host", "?"), "task": data.get("task", "?"), "message": line}
+
+
+def run_playbook(
+    run: PlaybookRun, *, progress: Progress | None = None, verbose: bool = False
+) -> RunResult:
+    """Run one playbook; return its result, raising OperationFailed when a host failed."""
+    import ansible_runner  # slow to import: only when a playbook actually runs
+
+    playbook = collection.playbook(run.playbook)
+    private = Path(tempfile.mkdtemp(prefix="djops-run-"))
+    started = time.monotonic()
+    failures: list[dict[str, str]] = []
+    try:
+        inventory = private / "inventory" / "hosts.yml"
+        inventory.parent.mkdir(parents=True)
+        inventory.write_text(yaml.safe_dump(run.inventory, sort_keys=False))
+        inventory.chmod(0o600)
+
+        def on_event(event: dict[str, Any]) -> bool:
+            kind = event.get("event", "")
+            if kind in ("runner_on_failed", "runner_on_unreachable") and not event.get(
+                "event_data", {}
+            ).get("ignore_errors"):
+                failures.append(_failure(event))
+            if progress is not None:
+                progress(kind, event.get("event_data", {}))
+            return True
+
+        result = ansible_runner.run(
+            private_data_dir=str(private),
+            playbook=str(playbook),
+            inventory=str(inventory),
+            extravars=run.extravars,
+            envvars=ansible_env(),
+            limit=run.limit,
+            event_handler=on_event,
+            quiet=not verbose,
+            settings={"suppress_ansible_output": not verbose},
+        )
+        stats = result.stats or {}
+        changed = dict(stats.get("changed", {}))
+        outcome = RunResult(
+            ok=result.rc == 0 and result.status == "successful",
+            status=result.status,
+            changed=changed,
+            failures=failures,
+            duration=time.monotonic() - started,
+        )
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    if not outcome.ok:
+        if failures:
+            first = failures[0]
+            raise OperationFailed(f"{first['host']}: {first['task']}: {first['message']}")
+        raise OperationFailed(
+            f"{run.playbook} {outcome.status} (run with --debug for Ansible's output)"
+        )
+    return outcome

@@ -1,0 +1,77 @@
+"""What djops asks Ansible to do: the exact inventory, variables and playbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from djops import plan, runner
+from djops.commands import _playbook
+from djops.config import load_config
+from djops.errors import UsageError
+from djops.sandbox import hosts
+from djops.sandbox.paths import SandboxPaths
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notes"
+
+
+@pytest.fixture
+def sandbox_web1(tmp_path, monkeypatch):
+    paths = SandboxPaths(tmp_path)
+    hosts.save(paths, hosts.HostState(name="web1", distro="ubuntu-26.04", index=7, ready=True))
+    monkeypatch.setattr(hosts, "is_running", lambda state: True)
+    monkeypatch.setenv("DJOPS_SANDBOX_HOME", str(tmp_path))
+    return paths
+
+
+def test_sandbox_environment_becomes_an_inventory_with_every_group(sandbox_web1):
+    config = load_config(EXAMPLE / "deploy/djops.yml")
+    inv = plan.inventory(config, "sandbox", sandbox_web1)
+    web1 = inv["all"]["hosts"]["web1"]
+    assert web1["ansible_host"] == "198.18.7.2"
+    assert web1["ansible_user"] == "admin"
+    assert "StrictHostKeyChecking=yes" in web1["ansible_ssh_common_args"]
+    assert {g: list(v["hosts"]) for g, v in inv["all"]["children"].items()} == {
+        "web": ["web1"],
+        "app": ["web1"],
+        "db": ["web1"],
+        "cache": ["web1"],
+    }
+
+
+def test_remote_hosts_keep_their_user_and_address():
+    config = load_config(EXAMPLE / "deploy/djops.yml")
+    inv = plan.inventory(config, "production")
+    assert inv["all"]["hosts"] == {
+        "203.0.113.10": {"ansible_host": "203.0.113.10", "ansible_user": "deploy"}
+    }
+
+
+def test_a_sandbox_host_that_is_down_is_a_usage_error(tmp_path):
+    config = load_config(EXAMPLE / "deploy/djops.yml")
+    with pytest.raises(UsageError, match="djops sandbox up web1"):
+        plan.inventory(config, "sandbox", SandboxPaths(tmp_path))
+
+
+def test_provision_runs_site_yml_with_the_project(sandbox_web1, monkeypatch):
+    config = load_config(EXAMPLE / "deploy/djops.yml")
+    run = _playbook.build_run("site.yml", config, EXAMPLE, "sandbox")
+    assert run.playbook == "site.yml"
+    project = run.extravars["djops_project"]
+    assert project["app"] == "notes"
+    assert project["domains"] == ["notes.test"]
+    assert project["tls"] == "self-signed"
+    assert project["entry_point_kind"] == "wsgi"
+    assert project["entry_point"] == "notes.wsgi:application"
+    assert project["python"] == "3.11"
+    assert project["healthcheck"] == "/healthz"
+    assert project["env_names"]["secret_key"] == "SECRET_KEY"
+    assert not any("secret" in str(v).lower() and "=" in str(v) for v in project["env"].values())
+
+
+def test_runner_environment_points_at_the_collection_and_keeps_host_keys_checked():
+    env = runner.ansible_env()
+    assert Path(env["ANSIBLE_COLLECTIONS_PATH"], "ansible_collections/djops/django").exists()
+    assert env["ANSIBLE_HOST_KEY_CHECKING"] == "True"
+    assert env["ANSIBLE_PIPELINING"] == "True"
