@@ -8,6 +8,7 @@ import click
 
 from djops import __version__
 from djops.commands.config import config
+from djops.commands.deploy import deploy, rollback
 from djops.commands.provision import provision
 from djops.commands.sandbox import sandbox
 from djops.errors import EXIT_FAILED, DjopsError
@@ -29,6 +30,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 cli.add_command(config)
 cli.add_command(provision)
+cli.add_command(deploy)
+cli.add_command(rollback)
 cli.add_command(sandbox)
 
 

@@ -1,0 +1,83 @@
+"""`djops deploy ENV` and `djops rollback ENV`: releases through deploy.yml and rollback.yml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from djops import source
+from djops.commands import _playbook
+from djops.commands.config import config_option
+
+
+@click.command()
+@click.argument("environment")
+@config_option
+@click.option("--ref", default="HEAD", show_default=True, help="The git commit to deploy.")
+@click.option(
+    "--path",
+    "from_path",
+    is_flag=True,
+    help="Send the project directory as it is (uncommitted changes too) instead of a commit.",
+)
+@click.option("--force-unlock", is_flag=True, help="Take over a deploy lock another run left.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of progress.")
+@click.pass_context
+def deploy(
+    ctx: click.Context,
+    environment: str,
+    config_path: Path | None,
+    ref: str,
+    from_path: bool,
+    force_unlock: bool,
+    as_json: bool,
+) -> None:
+    """Deploy the project's committed code (git HEAD) to ENVIRONMENT.
+
+    The release is built next to the one serving, checked, migrated and switched to only when
+    its health check passes; otherwise the old release keeps serving and djops says why.
+    """
+    project, root = _playbook.load(config_path, environment)
+    project_dir = root / project.project_dir
+    code = source.from_path(project_dir) if from_path else source.from_git(project_dir, ref)
+    if code.dirty and not as_json:
+        click.echo(
+            "note: uncommitted changes are not deployed (commit them, or use --path)", err=True
+        )
+    try:
+        run = _playbook.build_run(
+            "deploy.yml",
+            project,
+            root,
+            environment,
+            {
+                "app_archive": str(code.archive),
+                "app_git_ref": code.ref,
+                "app_deployer": code.deployer,
+                "app_force_unlock": force_unlock,
+            },
+        )
+        _playbook.execute(run, as_json=as_json, debug=ctx.obj["debug"])
+    finally:
+        code.archive.unlink(missing_ok=True)
+        code.archive.parent.rmdir()
+
+
+@click.command()
+@click.argument("environment")
+@config_option
+@click.option(
+    "--to", "release", default="", help="The release to go back to (default: the previous)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of progress.")
+@click.pass_context
+def rollback(
+    ctx: click.Context, environment: str, config_path: Path | None, release: str, as_json: bool
+) -> None:
+    """Switch ENVIRONMENT back to the previous release (or the one given with --to)."""
+    project, root = _playbook.load(config_path, environment)
+    run = _playbook.build_run(
+        "rollback.yml", project, root, environment, {"app_rollback_to": release}
+    )
+    _playbook.execute(run, as_json=as_json, debug=ctx.obj["debug"])
