@@ -44,7 +44,8 @@ def djops(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def clean_slate():
-    others = [s.name for s in hosts.all_states(PATHS)]
+    # Hosts left stopped by a killed run are fair game for `down --all`; running ones are not.
+    others = [s.name for s in hosts.all_states(PATHS) if hosts.is_running(s)]
     if others:
         pytest.skip(f"sandbox hosts already up ({', '.join(others)}): this test removes all hosts")
     yield
