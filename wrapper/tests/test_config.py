@@ -655,10 +655,12 @@ def make_project(root: Path, text: str) -> Path:
     [
         ({".python-version": "3.13\n"}, "3.13"),
         ({".python-version": "cpython-3.12.4\n"}, "3.12.4"),
-        ({"pyproject.toml": '[project]\nrequires-python = ">=3.11"\n'}, "3.11"),
-        ({"pyproject.toml": '[project]\nrequires-python = ">=3.10, <4"\n'}, "3.10"),
-        ({"pyproject.toml": '[project]\nrequires-python = "~=3.12.1"\n'}, "3.12"),
-        ({"pyproject.toml": '[project]\nrequires-python = "==3.12.4"\n'}, "3.12.4"),
+        # A requires-python specifier is passed on as it is: uv takes the distro's Python
+        # when it satisfies it.
+        ({"pyproject.toml": '[project]\nrequires-python = ">=3.11"\n'}, ">=3.11"),
+        ({"pyproject.toml": '[project]\nrequires-python = ">=3.10, <4"\n'}, ">=3.10,<4"),
+        ({"pyproject.toml": '[project]\nrequires-python = "~=3.12.1"\n'}, "~=3.12.1"),
+        ({"pyproject.toml": '[project]\nrequires-python = "==3.12.4"\n'}, "==3.12.4"),
         (
             {".python-version": "3.14\n", "pyproject.toml": 'project.requires-python = ">=3.12"\n'},
             "3.14",

@@ -64,7 +64,7 @@ def test_provision_runs_site_yml_with_the_project(sandbox_web1, monkeypatch):
     assert project["tls"] == "self-signed"
     assert project["entry_point_kind"] == "wsgi"
     assert project["entry_point"] == "notes.wsgi:application"
-    assert project["python"] == "3.11"
+    assert project["python"] == ">=3.11"
     assert project["healthcheck"] == "/healthz"
     assert project["env_names"]["secret_key"] == "SECRET_KEY"
     assert not any("secret" in str(v).lower() and "=" in str(v) for v in project["env"].values())

@@ -1254,7 +1254,10 @@ def _python_from_project(root: Path) -> tuple[str | None, str]:
             return (None, "pyproject.toml cannot be parsed")
         spec = data.get("project", {}).get("requires-python")
         if isinstance(spec, str):
-            return (_lowest_python(spec), f"requires-python is {spec!r}")
+            # The specifier itself goes to the server: uv picks the distro's Python when it
+            # satisfies it, and only otherwise a managed one.
+            usable = _lowest_python(spec) is not None
+            return (spec.replace(" ", "") if usable else None, f"requires-python is {spec!r}")
     return (None, "there is no .python-version and no requires-python in pyproject.toml")
 
 
