@@ -1,0 +1,49 @@
+#!/bin/sh
+# Makes variants of the example app's archive for verify.yml: a good change (v2) and three
+# broken releases. Usage: make_variants.sh BASE.tar.gz OUTDIR
+set -eu
+base=$1
+out=$2
+rm -rf "$out"
+mkdir -p "$out/base"
+tar xzf "$base" -C "$out/base"
+
+variant() {
+    rm -rf "$out/$1"
+    cp -a "$out/base" "$out/$1"
+}
+pack() {
+    tar czf "$out/$1.tar.gz" -C "$out/$1" .
+}
+
+# A good change: a new stylesheet (new hashed static name) and page text.
+variant v2
+printf '\n/* release v2 */\n' >> "$out/v2/board/static/board/site.css"
+pack v2
+
+# A migration that fails.
+variant migration
+cat > "$out/migration/board/migrations/0003_fails.py" <<'PY'
+from django.db import migrations
+
+
+def fail(apps, schema_editor):
+    raise RuntimeError("this migration fails on purpose")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("board", "0002_note_recent_index")]
+    operations = [migrations.RunPython(fail)]
+PY
+pack migration
+
+# The WSGI module cannot be imported.
+variant import
+printf '\nimport djops_no_such_module  # noqa: E402,F401\n' >> "$out/import/notes/wsgi.py"
+pack import
+
+# Everything works except the health check.
+variant health
+sed -i 's/status=200 if body\["status"\] == "ok" else 503/status=503/' "$out/health/board/views.py"
+grep -q 'status=503)' "$out/health/board/views.py"
+pack health
