@@ -54,20 +54,27 @@ def test_a_sandbox_host_that_is_down_is_a_usage_error(tmp_path):
         plan.inventory(config, "sandbox", SandboxPaths(tmp_path))
 
 
-def test_provision_runs_site_yml_with_the_project(sandbox_web1, monkeypatch):
+def test_provision_runs_site_yml_with_the_roles_variables(sandbox_web1):
     config = load_config(EXAMPLE / "deploy/djops.yml")
     run = _playbook.build_run("site.yml", config, EXAMPLE, "sandbox")
     assert run.playbook == "site.yml"
-    project = run.extravars["djops_project"]
-    assert project["app"] == "notes"
-    assert project["domains"] == ["notes.test"]
-    assert project["tls"] == "self-signed"
-    assert project["entry_point_kind"] == "wsgi"
-    assert project["entry_point"] == "notes.wsgi:application"
-    assert project["python"] == ">=3.11"
-    assert project["healthcheck"] == "/healthz"
-    assert project["env_names"]["secret_key"] == "SECRET_KEY"
-    assert not any("secret" in str(v).lower() and "=" in str(v) for v in project["env"].values())
+    v = run.extravars
+    assert v["appserver_app"] == v["app_name"] == "notes"
+    assert v["appserver_kind"] == "gunicorn"
+    assert v["appserver_wsgi"] == "notes.wsgi:application"
+    assert "appserver_asgi" not in v
+    assert v["app_settings"] == "notes.settings"
+    assert v["app_domains"] == ["notes.test"]
+    assert v["app_python"] == ">=3.11"
+    assert v["app_healthcheck"] == "/healthz"
+    assert v["app_env_names"]["secret_key"] == "SECRET_KEY"
+    assert v["postgres_apps"] == [{"name": "notes", "app_hosts": ["web1"]}]
+    assert v["redis_apps"] == [{"name": "notes", "app_hosts": ["web1"]}]
+    assert v["djops_tls"] == "self-signed"
+    # No secret travels from the laptop: they are made on the server.
+    assert not any("password" in k or k.removeprefix("app_") == "secret_key" for k in v)
+    inv = plan.inventory(config, "sandbox", sandbox_web1)
+    assert inv["all"]["children"]["web"]["vars"] == {"base_firewall_web": True}
 
 
 def test_runner_environment_points_at_the_collection_and_keeps_host_keys_checked():

@@ -42,34 +42,51 @@ def inventory(config: ProjectConfig, env_name: str, paths: SandboxPaths | None =
         all_hosts[host.name] = host_vars
         for role in host.roles:
             groups[role]["hosts"][host.name] = {}
+    # Only the web hosts open 80 and 443.
+    groups["web"]["vars"] = {"base_firewall_web": True}
     return {"all": {"hosts": all_hosts, "children": groups}}
 
 
 def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> dict[str, Any]:
-    """The project as the playbooks see it (no secrets: those are made on the server)."""
+    """The roles' own variables for this project and environment.
+
+    They are the variables a sysadmin would write in group_vars; secrets are not among them
+    (they are made on the servers, or come from Ansible Vault).
+    """
     env = config.environment(env_name)
     kind, entry_point = config.entry_point
-    return {
-        "djops_project": {
-            "app": config.app,
-            "environment": env_name,
-            "settings": config.settings,
-            "entry_point_kind": kind,
-            "entry_point": entry_point,
-            "python": resolve_python(config, project_root),
-            "project_dir": config.project_dir,
-            "requirements": config.requirements,
-            "system_packages": list(config.system_packages),
-            "appserver": config.appserver,
-            "services": list(config.services),
-            "healthcheck": config.healthcheck,
-            "releases_kept": config.releases_kept,
-            "env_names": config.env_names.model_dump(),
-            "list_separator": config.list_separator,
-            "env": config.env_for(env_name),
-            "domains": list(env.domains),
-            "tls": env.tls,
-            "acme_email": env.acme_email,
-            "acme_directory": env.acme_directory,
-        }
+    app = config.app
+    app_hosts = [h.name for h in env.hosts_with("app")]
+    variables: dict[str, Any] = {
+        "djops_app": app,
+        "djops_environment": env_name,
+        # appserver
+        "appserver_app": app,
+        "appserver_kind": config.appserver,
+        f"appserver_{kind}": entry_point,
+        "appserver_project_dir": config.project_dir,
+        "appserver_release_env_name": config.env_names.release,
+        # app
+        "app_name": app,
+        "app_settings": config.settings,
+        "app_domains": list(env.domains),
+        "app_project_dir": config.project_dir,
+        "app_requirements": config.requirements,
+        "app_python": resolve_python(config, project_root),
+        "app_system_packages": list(config.system_packages),
+        "app_appserver": config.appserver,
+        "app_healthcheck": config.healthcheck,
+        "app_releases_kept": config.releases_kept,
+        "app_env_names": config.env_names.model_dump(),
+        "app_list_separator": config.list_separator,
+        "app_env": config.env_for(env_name),
+        # the web front (base_firewall_web is a group var of web: extra vars would override it)
+        "djops_tls": env.tls,
+        "djops_acme_email": env.acme_email or "",
+        "djops_acme_directory": env.acme_directory,
     }
+    if "postgres" in config.services:
+        variables["postgres_apps"] = [{"name": app, "app_hosts": app_hosts}]
+    if "redis" in config.services:
+        variables["redis_apps"] = [{"name": app, "app_hosts": app_hosts}]
+    return variables

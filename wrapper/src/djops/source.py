@@ -48,8 +48,8 @@ def from_git(project_root: Path, ref: str = "HEAD") -> Source:
 
 def from_path(directory: Path) -> Source:
     """Archive a directory as it is, leaving out VCS data, virtualenvs and caches."""
-    if not (directory / "manage.py").is_file():
-        raise UsageError(f"{directory}: no manage.py here (give the Django project's directory)")
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: not a directory")
     archive = Path(tempfile.mkdtemp(prefix="djops-src-")) / "path.tar.gz"
 
     def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:

@@ -39,8 +39,8 @@ def deploy(
     its health check passes; otherwise the old release keeps serving and djops says why.
     """
     project, root = _playbook.load(config_path, environment)
-    project_dir = root / project.project_dir
-    code = source.from_path(project_dir) if from_path else source.from_git(project_dir, ref)
+    # The archive holds the project root; project_dir and requirements are relative to it.
+    code = source.from_path(root) if from_path else source.from_git(root, ref)
     if code.dirty and not as_json:
         click.echo(
             "note: uncommitted changes are not deployed (commit them, or use --path)", err=True
