@@ -20,6 +20,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notes"
 def sandbox_web1(tmp_path, monkeypatch):
     paths = SandboxPaths(tmp_path)
     hosts.save(paths, hosts.HostState(name="web1", distro="ubuntu-26.04", index=7, ready=True))
+    paths.ssh_key.with_suffix(".pub").write_text("ssh-ed25519 AAAAC3Nza sandbox\n")
     monkeypatch.setattr(hosts, "is_running", lambda state: True)
     monkeypatch.setenv("DJOPS_SANDBOX_HOME", str(tmp_path))
     return paths
@@ -32,6 +33,9 @@ def test_sandbox_environment_becomes_an_inventory_with_every_group(sandbox_web1)
     assert web1["ansible_host"] == "198.18.7.2"
     assert web1["ansible_user"] == "admin"
     assert "StrictHostKeyChecking=yes" in web1["ansible_ssh_common_args"]
+    assert web1["base_users"] == [
+        {"name": "admin", "authorized_keys": ["ssh-ed25519 AAAAC3Nza sandbox"], "sudo": True}
+    ]
     assert {g: list(v["hosts"]) for g, v in inv["all"]["children"].items()} == {
         "web": ["web1"],
         "app": ["web1"],
@@ -70,7 +74,16 @@ def test_provision_runs_site_yml_with_the_roles_variables(sandbox_web1):
     assert v["app_env_names"]["secret_key"] == "SECRET_KEY"
     assert v["postgres_apps"] == [{"name": "notes", "app_hosts": ["web1"]}]
     assert v["redis_apps"] == [{"name": "notes", "app_hosts": ["web1"]}]
-    assert v["djops_tls"] == "self-signed"
+    assert v["nginx_sites"] == [
+        {
+            "name": "notes",
+            "domains": ["notes.test"],
+            "socket": "/run/djops-notes.sock",
+            "static_root": "/srv/notes/current/static",
+            "media_root": "/srv/notes/shared/media",
+            "tls": {"source": "self_signed"},
+        }
+    ]
     # No secret travels from the laptop: they are made on the server.
     assert not any("password" in k or k.removeprefix("app_") == "secret_key" for k in v)
     inv = plan.inventory(config, "sandbox", sandbox_web1)

@@ -17,6 +17,8 @@ from djops.sandbox import inventory as sandbox_inventory
 from djops.sandbox.paths import SandboxPaths
 
 GROUPS = ("web", "app", "db", "cache")
+# deploy/djops.yml's tls: → the nginx role's tls.source
+TLS_SOURCES = {"acme": "acme", "self-signed": "self_signed", "provided": "provided"}
 
 
 def inventory(config: ProjectConfig, env_name: str, paths: SandboxPaths | None = None) -> dict:
@@ -33,6 +35,14 @@ def inventory(config: ProjectConfig, env_name: str, paths: SandboxPaths | None =
                     f"(start it with: djops sandbox up {host.sandbox})"
                 )
             host_vars = sandbox_inventory.host_vars(paths, state)
+            # Hardening keeps the sandbox's admin user, with the key it logs in with.
+            host_vars["base_users"] = [
+                {
+                    "name": state.user,
+                    "authorized_keys": [paths.ssh_key.with_suffix(".pub").read_text().strip()],
+                    "sudo": True,
+                }
+            ]
         else:
             host_vars = {"ansible_host": host.address}
             if host.user:
@@ -81,9 +91,18 @@ def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> di
         "app_list_separator": config.list_separator,
         "app_env": config.env_for(env_name),
         # the web front (base_firewall_web is a group var of web: extra vars would override it)
-        "djops_tls": env.tls,
-        "djops_acme_email": env.acme_email or "",
-        "djops_acme_directory": env.acme_directory,
+        "nginx_sites": [
+            {
+                "name": app,
+                "domains": list(env.domains),
+                "socket": f"/run/djops-{app}.sock",
+                "static_root": f"/srv/{app}/current/static",
+                "media_root": f"/srv/{app}/shared/media",
+                "tls": {"source": TLS_SOURCES[env.tls]},
+            }
+        ],
+        "certbot_acme_directory": env.acme_directory,
+        "certbot_acme_email": env.acme_email or "",
     }
     if "postgres" in config.services:
         variables["postgres_apps"] = [{"name": app, "app_hosts": app_hosts}]

@@ -60,7 +60,10 @@ def ansible_env() -> dict[str, str]:
 def _failure(event: dict[str, Any]) -> dict[str, str]:
     data = event.get("event_data", {})
     res = data.get("res", {}) or {}
-    message = res.get("msg") or res.get("stderr") or res.get("reason") or "failed"
+    message = res.get("msg") or res.get("reason") or "failed"
+    if res.get("stderr") and message in ("non-zero return code", "failed"):
+        # A command's own last words say more than Ansible's summary of them.
+        message = res["stderr"].strip().splitlines()[-1]
     if isinstance(message, list):
         message = " ".join(str(m) for m in message)
     line = next((ln.strip() for ln in str(message).splitlines() if ln.strip()), "failed")
@@ -117,8 +120,10 @@ def run_playbook(
         shutil.rmtree(private, ignore_errors=True)
     if not outcome.ok:
         if failures:
-            first = failures[0]
-            raise OperationFailed(f"{first['host']}: {first['task']}: {first['message']}")
+            # The last failure is the cause a role states after cleaning up (earlier ones may
+            # have been rescued); it is the one to show.
+            last = failures[-1]
+            raise OperationFailed(f"{last['host']}: {last['task']}: {last['message']}")
         raise OperationFailed(
             f"{run.playbook} {outcome.status} (run with --debug for Ansible's output)"
         )
