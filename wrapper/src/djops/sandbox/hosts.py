@@ -672,6 +672,26 @@ def leftovers(paths: SandboxPaths) -> dict[str, list[str]]:
     }
 
 
+def host_leftovers(paths: SandboxPaths, name: str, index: int) -> dict[str, list[str]]:
+    """What one host could leave behind after `down NAME`: empty lists when clean."""
+    hosts_file = names.controller_hosts_file()
+    hosts_text = hosts_file.read_text() if hosts_file.exists() else ""
+    known = paths.known_hosts.read_text() if paths.known_hosts.exists() else ""
+    root = paths.host(name) / "root"
+    return {
+        "host directory": [str(paths.host(name))] if paths.host(name).exists() else [],
+        "processes": [str(p) for p in _nspawn_pids_for(root) if _state_letter(p) not in ("Z", "")],
+        "network namespace": [n for n in network.leftover_netns() if n == network.netns_name(name)],
+        "veth link": [n for n in network.leftover_links() if n == network.veth_name(index)],
+        "cgroups": [str(d) for d in _cgroup_dirs(name) if d.exists()],
+        "mounts": [str(p) for p in system.mounted_under(paths.host(name))],
+        "hosts file lines": [ln for ln in hosts_text.splitlines() if name in ln.split()],
+        "known_hosts lines": [
+            ln for ln in known.splitlines() if name in ln.split(" ")[0].split(",")
+        ],
+    }
+
+
 def _state_letter(pid: int) -> str:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
