@@ -28,12 +28,12 @@ def file_state(path):
     try:
         info = os.stat(path)
         with open(path, "rb") as handle:
-            digest = hashlib.sha1(handle.read()).hexdigest()  # noqa: S324 (what Ansible compares)
+            digest = hashlib.sha1(handle.read()).hexdigest()
     except OSError:
         return None
     return {
         "sha1": digest,
-        "mode": "%04o" % stat.S_IMODE(info.st_mode),
+        "mode": f"{stat.S_IMODE(info.st_mode):04o}",
         "owner": pwd.getpwuid(info.st_uid).pw_name,
         "group": grp.getgrgid(info.st_gid).gr_name,
     }
@@ -61,8 +61,10 @@ def packages(names):
 def units(names):
     state = {}
     for name in names:
-        state[name] = {"enabled": run("systemctl", "is-enabled", name)[1].split("\n")[0],
-                       "active": run("systemctl", "is-active", name)[1].split("\n")[0]}
+        state[name] = {
+            "enabled": run("systemctl", "is-enabled", name)[1].split("\n")[0],
+            "active": run("systemctl", "is-active", name)[1].split("\n")[0],
+        }
     return state
 
 
@@ -85,9 +87,11 @@ def stale(unit_configs, unit_state):
         found.append("fail2ban")
     if os.path.exists("/etc/nftables.conf") and run("nft", "list", "table", "inet", "djops_base")[0] != 0:
         found.append("nftables")
-    if os.path.exists("/etc/systemd/system.conf.d/50-djops-coredump.conf"):
-        if run("systemctl", "show", "--property", "DefaultLimitCORE", "--value")[1] != "0":
-            found.append("systemd")
+    if (
+        os.path.exists("/etc/systemd/system.conf.d/50-djops-coredump.conf")
+        and run("systemctl", "show", "--property", "DefaultLimitCORE", "--value")[1] != "0"
+    ):
+        found.append("systemd")
     if "pam_faillock" not in (read_text("/etc/pam.d/common-auth") or ""):
         found.append("pam")
     return found
@@ -133,7 +137,7 @@ def users(names):
             continue
         home_mode = None
         if os.path.isdir(entry.pw_dir):
-            home_mode = "%04o" % stat.S_IMODE(os.stat(entry.pw_dir).st_mode)
+            home_mode = f"{stat.S_IMODE(os.stat(entry.pw_dir).st_mode):04o}"
         keys = read_text(os.path.join(entry.pw_dir, ".ssh", "authorized_keys")) or ""
         state[name] = {
             "shell": entry.pw_shell,
@@ -155,22 +159,25 @@ def main():
     for name in sorted(os.listdir("/etc")):
         if name == "crontab" or name.startswith("cron."):
             path = os.path.join("/etc", name)
-            cron[path] = {"mode": "%04o" % stat.S_IMODE(os.stat(path).st_mode), "isdir": os.path.isdir(path)}
+            cron[path] = {"mode": f"{stat.S_IMODE(os.stat(path).st_mode):04o}", "isdir": os.path.isdir(path)}
     swaps = [line.split()[0] for line in (read_text("/proc/swaps") or "").splitlines()[1:] if line.split()]
-    json.dump({
-        "files": {path: file_state(path) for path in request.get("files", [])},
-        "dirs": {path: os.path.isdir(path) for path in request.get("dirs", [])},
-        "texts": {path: read_text(path) for path in request.get("texts", [])},
-        "packages": packages(request.get("packages", [])),
-        "units": unit_state,
-        "stale": stale(request.get("unit_configs", {}), unit_state),
-        "sysctl": sysctl(request.get("sysctl", [])),
-        "ssh": ssh(),
-        "users": users(request.get("users", [])),
-        "groups": sorted(g for g in request.get("groups", []) if g in existing_groups),
-        "cron": cron,
-        "swaps": swaps,
-    }, sys.stdout)
+    json.dump(
+        {
+            "files": {path: file_state(path) for path in request.get("files", [])},
+            "dirs": {path: os.path.isdir(path) for path in request.get("dirs", [])},
+            "texts": {path: read_text(path) for path in request.get("texts", [])},
+            "packages": packages(request.get("packages", [])),
+            "units": unit_state,
+            "stale": stale(request.get("unit_configs", {}), unit_state),
+            "sysctl": sysctl(request.get("sysctl", [])),
+            "ssh": ssh(),
+            "users": users(request.get("users", [])),
+            "groups": sorted(g for g in request.get("groups", []) if g in existing_groups),
+            "cron": cron,
+            "swaps": swaps,
+        },
+        sys.stdout,
+    )
 
 
 main()
