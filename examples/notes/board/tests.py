@@ -209,8 +209,13 @@ class VersionTests(BoardTestCase):
         with self.assertNumQueries(1):
             response = self.client.get(reverse("board:version"))
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json(), {"release": "r42", "notes": 1})
+        self.assertEqual(response.json(), {"release": "r42", "notes": 1, "interface": "wsgi"})
         self.assertIn("no-cache", response["Cache-Control"])
+
+    async def test_reports_the_asgi_interface(self):
+        response = await self.async_client.get(reverse("board:version"))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["interface"], "asgi")
 
 
 class HealthzTests(BoardTestCase):

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -44,7 +45,14 @@ def note_create(request):
 def version(request):
     # The row count makes every request touch the database, so a load test
     # against this endpoint measures the whole stack, not just the workers.
-    return JsonResponse({"release": settings.APP_RELEASE, "notes": Note.objects.count()})
+    # "interface" says which server path answered: gunicorn/uWSGI workers (WSGI) or uvicorn (ASGI).
+    return JsonResponse(
+        {
+            "release": settings.APP_RELEASE,
+            "notes": Note.objects.count(),
+            "interface": "asgi" if isinstance(request, ASGIRequest) else "wsgi",
+        }
+    )
 
 
 def _check_database():
