@@ -8,7 +8,7 @@ import pytest
 
 from djops import plan, runner
 from djops.commands import _playbook
-from djops.config import load_config
+from djops.config import load_config, parse_config
 from djops.errors import UsageError
 from djops.sandbox import hosts
 from djops.sandbox.paths import SandboxPaths
@@ -88,6 +88,27 @@ def test_provision_runs_site_yml_with_the_roles_variables(sandbox_web1):
     assert not any("password" in k or k.removeprefix("app_") == "secret_key" for k in v)
     inv = plan.inventory(config, "sandbox", sandbox_web1)
     assert inv["all"]["children"]["web"]["vars"] == {"base_firewall_web": True}
+
+
+@pytest.mark.parametrize("services", ["[postgres, redis]", "[postgres]", "[]"])
+def test_provision_leaves_the_other_projects_on_a_shared_host_alone(services, tmp_path):
+    # Each project hands over only its own app: were the roles' lists exclusive, provisioning
+    # this one would remove the sites, pg_hba.conf lines and cache users of every other app on
+    # the host. The flags hold without the service too: the host may still be in db or cache.
+    text = (
+        (EXAMPLE / "deploy/djops.yml")
+        .read_text()
+        .replace("services: [postgres, redis]", f"services: {services}")
+    )
+    assert f"services: {services}" in text
+    config = parse_config(text, "deploy/djops.yml")
+    v = plan.project_vars(config, "production", EXAMPLE)
+    assert v["nginx_sites_exclusive"] is False
+    assert v["postgres_apps_exclusive"] is False
+    assert v["redis_apps_exclusive"] is False
+    assert [s["name"] for s in v["nginx_sites"]] == ["notes"]
+    assert ("postgres_apps" in v) == ("postgres" in services)
+    assert ("redis_apps" in v) == ("redis" in services)
 
 
 def test_runner_environment_points_at_the_collection_and_keeps_host_keys_checked():

@@ -103,6 +103,12 @@ def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> di
         ],
         "certbot_acme_directory": env.acme_directory,
         "certbot_acme_email": env.acme_email or "",
+        # Each project provisions only its own app, and other projects may share these hosts:
+        # the roles keep the sites, databases and cache users they are not told about. Set even
+        # without the service, since the host may still be in the db or cache group.
+        "nginx_sites_exclusive": False,
+        "postgres_apps_exclusive": False,
+        "redis_apps_exclusive": False,
     }
     if "postgres" in config.services:
         variables["postgres_apps"] = [{"name": app, "app_hosts": app_hosts}]
