@@ -53,16 +53,32 @@ ALL_SERVICES: tuple[Service, ...] = ("postgres", "redis")
 _ROLE_PURPOSE = {"web": "nginx", "app": "the app server", "db": "PostgreSQL", "cache": "Redis"}
 _SERVICE_ROLE = {"postgres": "db", "redis": "cache"}
 
-# Names that already belong to the system on Debian/Ubuntu or to PostgreSQL/Redis; an app of that
-# name would take over (or fail to create) a unix user, database or role that is not its own.
+# Directories djops keeps in /etc/djops, next to each app's own /etc/djops/<app>.
+_ETC_DJOPS_DIRS = frozenset({"secrets", "tls", "nftables", "backup.d", "restore.d"})
+# Names that already belong to the system on Debian/Ubuntu, to PostgreSQL/Redis or to djops; an app
+# of that name would take over (or fail to create) a unix user or group, database, role, Redis user
+# or directory that is not its own. The roles refuse them too: every name in their lists
+# (roles/{appserver,postgres,redis}/vars/main.yml) must be here, which a unit test checks. Names
+# with '-' or '.' cannot pass _APP_RE anyway; they are here to keep the lists whole.
 _RESERVED_APP_NAMES = frozenset(
     {
-        "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp",
-        "proxy", "backup", "list", "irc", "gnats", "nobody", "sshd", "messagebus", "syslog",
-        "ubuntu", "debian", "admin", "postgres", "redis", "nginx", "certbot", "public",
-        "template0", "template1", "djops",
+        # users and groups of Debian and Ubuntu
+        "root", "daemon", "bin", "sys", "sync", "adm", "tty", "disk", "lp", "mail", "news",
+        "uucp", "man", "proxy", "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape",
+        "sudo", "audio", "dip", "backup", "operator", "list", "irc", "src", "gnats", "shadow",
+        "utmp", "video", "sasl", "plugdev", "staff", "games", "users", "nogroup", "nobody",
+        "input", "kvm", "render", "sgx", "netdev", "crontab", "ssh", "sshd", "messagebus",
+        "syslog", "uuidd", "tcpdump", "tss", "polkitd", "dnsmasq", "usbmux", "landscape",
+        "pollinate", "chrony", "ntp", "lxd", "docker", "wheel", "admin", "ubuntu", "debian",
+        # users of the services djops installs, and PostgreSQL's and Redis's own names
+        "www-data", "nginx", "certbot", "postgres", "redis", "public", "template0", "template1",
+        "default", "djops-admin",
+        "djops",
     }
+    | _ETC_DJOPS_DIRS
 )  # fmt: skip
+# PostgreSQL refuses role names starting with this; an app's are <app>_owner, <app>_a and <app>_b.
+_POSTGRES_ROLE_PREFIX = "pg_"
 
 # Set on the server from other fields; a value in env would silently fight djops.
 _MANAGED_ENV_SOURCES = {
@@ -142,8 +158,15 @@ def _check_app(value: str) -> str:
             f"a letter, at most 31 characters{hint}): it becomes a unix user, a PostgreSQL "
             "database and role, and a Redis key prefix"
         )
+    if value in _ETC_DJOPS_DIRS:
+        _fail(f"{value!r} is the name of djops' own directory /etc/djops/{value}; choose another")
     if value in _RESERVED_APP_NAMES:
         _fail(f"{value!r} already belongs to the system or to PostgreSQL/Redis; choose another")
+    if value.startswith(_POSTGRES_ROLE_PREFIX):
+        _fail(
+            f"{value!r} starts with {_POSTGRES_ROLE_PREFIX}, which PostgreSQL keeps for its own "
+            "roles; choose another"
+        )
     return value
 
 
