@@ -1,6 +1,7 @@
 #!/bin/sh
-# Makes variants of the example app's archive for verify.yml: a good change (v2) and three
-# broken releases (bench/ scripts use them too). Usage: make_variants.sh BASE.tar.gz OUTDIR
+# Makes variants of the example app's archive for verify.yml: a good change (v2), v2 with a hook
+# task file (hooks) and three broken releases (bench/ scripts use them too).
+# Usage: make_variants.sh BASE.tar.gz OUTDIR
 set -eu
 base=$1
 out=$2
@@ -20,6 +21,27 @@ pack() {
 variant v2
 printf '\n/* release v2 */\n' >> "$out/v2/board/static/board/site.css"
 pack v2
+
+# v2 with a task file for a before_switch hook: it runs as root on the server, before the switch.
+rm -rf "$out/hooks"
+cp -a "$out/v2" "$out/hooks"
+mkdir -p "$out/hooks/deploy/hooks"
+cat > "$out/hooks/deploy/hooks/before_switch.yml" <<'YAML'
+---
+- name: Read which release serves before the switch
+  ansible.builtin.stat:
+    path: /srv/{{ app_name }}/current
+  register: hook_current
+
+- name: Leave a marker only root can read
+  ansible.builtin.copy:
+    dest: /root/djops-hook-{{ djops_stage }}
+    content: >-
+      {{ djops_stage }} {{ djops_release }} {{ djops_release_dir }} {{ djops_project_dir }}
+      {{ hook_current.stat.lnk_target }}
+    mode: "0600"
+YAML
+pack hooks
 
 # A migration that fails.
 variant migration

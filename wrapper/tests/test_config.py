@@ -10,6 +10,8 @@ from pydantic import ValidationError
 
 from djops.config import (
     LETSENCRYPT_PRODUCTION,
+    Hook,
+    Hooks,
     Host,
     ProjectConfig,
     check_config,
@@ -65,6 +67,7 @@ def test_the_full_example_loads_with_every_field():
     assert config.python == "3.12"
     assert config.env_names.redis_url == "CACHE_URL"
     assert config.services == ("postgres", "redis")
+    assert config.hooks.after_migrate == (Hook(command="python manage.py createcachetable"),)
     staging = config.environment("staging")
     assert staging.hosts == (
         Host(sandbox="web1"),
@@ -136,6 +139,25 @@ def test_asgi_and_pyproject_are_accepted():
     )
     assert config.entry_point == ("asgi", "notes.asgi:application")
     assert config.uses_pyproject
+
+
+def test_hooks_take_commands_and_task_files():
+    config = parse_config(
+        config_text(
+            "hooks:\n"
+            "  after_build: [python manage.py compilemessages]\n"
+            "  before_switch:\n"
+            "    - command: python manage.py createcachetable\n"
+            "    - tasks: deploy/hooks/before_switch.yml\n"
+        )
+    )
+    assert config.hooks.after_build == (Hook(command="python manage.py compilemessages"),)
+    assert config.hooks.before_switch == (
+        Hook(command="python manage.py createcachetable"),
+        Hook(tasks="deploy/hooks/before_switch.yml"),
+    )
+    assert config.hooks.before_migrate == ()
+    assert parse_config(config_text()).hooks == Hooks()
 
 
 def test_self_signed_tls_needs_no_acme_email():
@@ -462,6 +484,52 @@ CASES = {
         "app: notes\nsettings: notes.settings\nwsgi: a.wsgi:app\nenvironments: {}\n",
         "environments: is empty; define at least one environment",
     ),
+    "unknown hook stage": (
+        config_text("hooks:\n  before_migrat: [./check.sh]\n"),
+        "hooks.before_migrat: unknown stage 'before_migrat' (did you mean 'before_migrate'?); "
+        "the stages are: before_build, after_build, before_migrate, after_migrate, "
+        "before_switch, after_switch",
+    ),
+    "hook stage given one command, not a list": (
+        config_text("hooks:\n  after_migrate: ./warm_cache.sh\n"),
+        "hooks.after_migrate: must be a list; write [./warm_cache.sh] for a single entry",
+    ),
+    "empty hook command": (
+        config_text("hooks:\n  before_migrate: [./check.sh, '']\n"),
+        "hooks.before_migrate[1]: is empty; write a shell command, command: COMMAND, or "
+        "tasks: PATH (an Ansible task file)",
+    ),
+    "hook that is a number": (
+        config_text("hooks:\n  before_migrate: [./check.sh, 42]\n"),
+        "hooks.before_migrate[1]: 42 is not a hook; write a shell command, command: COMMAND, or "
+        "tasks: PATH",
+    ),
+    "misspelled hook key": (
+        config_text("hooks:\n  before_migrate: [{comand: ./check.sh}]\n"),
+        "hooks.before_migrate[0].comand: unknown key 'comand' (did you mean 'command'?)",
+    ),
+    "hook with command and tasks": (
+        config_text("hooks:\n  before_migrate: [{command: ./check.sh, tasks: deploy/a.yml}]\n"),
+        "hooks.before_migrate[0]: give command or tasks, not both (two entries run both, in order)",
+    ),
+    "hook command without value": (
+        config_text("hooks:\n  before_migrate: [{command: }]\n"),
+        "hooks.before_migrate[0]: command has no value; give the shell command to run",
+    ),
+    "hook task file with an absolute path": (
+        config_text("hooks:\n  before_migrate: [./check.sh, {tasks: /etc/hooks/a.yml}]\n"),
+        "hooks.before_migrate[1].tasks: '/etc/hooks/a.yml' must be a path relative to the "
+        "repository root, written with '/'",
+    ),
+    "hook task file outside the repository": (
+        config_text("hooks:\n  before_migrate: [{tasks: deploy/../../a.yml}]\n"),
+        "hooks.before_migrate[0].tasks: 'deploy/../../a.yml' leaves the repository; "
+        "paths must stay inside it",
+    ),
+    "hook task file that is a directory": (
+        config_text("hooks:\n  before_migrate: [{tasks: deploy/hooks/}]\n"),
+        "hooks.before_migrate[0].tasks: 'deploy/hooks/' is a directory; give an Ansible task file",
+    ),
     "duplicate key": (
         config_text("releases_kept: 3\nreleases_kept: 4\n"),
         "releases_kept: appears twice (lines 4 and 5); keep one",
@@ -687,3 +755,22 @@ def test_check_config_looks_at_the_project(tmp_path):
     with pytest.raises(ConfigError) as exc_info:
         check_config(path)
     assert [p.split(":")[0] for p in exc_info.value.problems] == ["project_dir", "requirements"]
+
+
+def test_check_config_looks_for_the_hooks_task_files(tmp_path):
+    path = make_project(
+        tmp_path,
+        config_text(
+            "python: '3.12'\n"
+            "hooks:\n"
+            "  before_migrate: [./check.sh]\n"
+            "  before_switch: [./check.sh, {tasks: deploy/hooks/before_switch.yml}]\n"
+        ),
+    )
+    with pytest.raises(ConfigError) as exc_info:
+        check_config(path)
+    missing = tmp_path / "deploy" / "hooks" / "before_switch.yml"
+    assert exc_info.value.problems == [f"hooks.before_switch[1].tasks: {missing} does not exist"]
+    (tmp_path / "deploy" / "hooks").mkdir()
+    (tmp_path / "deploy" / "hooks" / "before_switch.yml").write_text("---\n")
+    assert check_config(path).hooks.before_switch[1].tasks == "deploy/hooks/before_switch.yml"

@@ -90,6 +90,23 @@ def test_provision_runs_site_yml_with_the_roles_variables(sandbox_web1):
     assert inv["all"]["children"]["web"]["vars"] == {"base_firewall_web": True}
 
 
+def test_hooks_go_to_the_app_role_as_app_hooks():
+    text = (EXAMPLE / "deploy/djops.yml").read_text() + (
+        "hooks:\n"
+        "  after_build: [python manage.py compilemessages]\n"
+        "  before_switch:\n"
+        "    - {command: ./deploy/check.sh}\n"
+        "    - {tasks: deploy/hooks/before_switch.yml}\n"
+    )
+    config = parse_config(text, "deploy/djops.yml")
+    assert plan.project_vars(config, "production", EXAMPLE)["app_hooks"] == {
+        "after_build": ["python manage.py compilemessages"],
+        "before_switch": ["./deploy/check.sh", {"tasks": "deploy/hooks/before_switch.yml"}],
+    }
+    example = load_config(EXAMPLE / "deploy/djops.yml")
+    assert plan.project_vars(example, "production", EXAMPLE)["app_hooks"] == {}
+
+
 @pytest.mark.parametrize("services", ["[postgres, redis]", "[postgres]", "[]"])
 def test_provision_leaves_the_other_projects_on_a_shared_host_alone(services, tmp_path):
     # Each project hands over only its own app: were the roles' lists exclusive, provisioning

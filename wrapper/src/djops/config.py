@@ -242,6 +242,24 @@ def _check_requirements(value: str) -> str:
     return value
 
 
+_HOOK_FORMS = "write a shell command, command: COMMAND, or tasks: PATH (an Ansible task file)"
+
+
+def _check_hook_command(value: str) -> str:
+    if not value.strip():
+        _fail("is empty; give the shell command to run")
+    return value
+
+
+def _check_hook_tasks(value: str) -> str:
+    if not value.strip():
+        _fail("is empty; give the task file's path relative to the repository root")
+    _check_relative_path(value, "none")  # not empty: checked above
+    if value.endswith("/"):
+        _fail(f"{value!r} is a directory; give an Ansible task file, e.g. 'deploy/hooks/setup.yml'")
+    return value
+
+
 def _check_deb_package(value: str) -> str:
     if _DEB_PACKAGE_RE.fullmatch(value):
         return value
@@ -432,6 +450,8 @@ PythonVersion = Annotated[str, AfterValidator(_check_python)]
 ProjectDir = Annotated[str, AfterValidator(_check_project_dir)]
 RequirementsPath = Annotated[str, AfterValidator(_check_requirements)]
 DebPackage = Annotated[str, AfterValidator(_check_deb_package)]
+HookCommand = Annotated[str, AfterValidator(_check_hook_command)]
+HookTasksPath = Annotated[str, AfterValidator(_check_hook_tasks)]
 HealthcheckPath = Annotated[str, AfterValidator(_check_healthcheck)]
 ReleasesKept = Annotated[StrictInt, AfterValidator(_check_releases_kept)]
 EnvVarName = Annotated[str, AfterValidator(_check_env_var_name)]
@@ -578,6 +598,51 @@ class EnvNames(_Model):
     release: EnvVarName = "APP_RELEASE"
 
 
+class Hook(_Model):
+    """One hook: a shell command, or an Ansible task file of the project's.
+
+    Written in the file as a string (a command), ``command: COMMAND`` or ``tasks: PATH``, PATH
+    relative to the repository root.
+    """
+
+    command: HookCommand | None = None
+    tasks: HookTasksPath | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            if not data.strip():
+                _fail(f"is empty; {_HOOK_FORMS}")
+            return {"command": data}
+        if data is None:
+            _fail(f"is empty; {_HOOK_FORMS}")
+        if not isinstance(data, Mapping):
+            _fail(f"{_show(data)} is not a hook; {_HOOK_FORMS}")
+        if "command" in data and "tasks" in data:
+            _fail("give command or tasks, not both (two entries run both, in order)")
+        if not data:
+            _fail(f"is empty; {_HOOK_FORMS}")
+        for key, what in (("command", "the shell command to run"), ("tasks", "a task file")):
+            if key in data and data[key] is None:
+                _fail(f"{key} has no value; give {what}")
+        return data
+
+
+HookList = tuple[Hook, ...]
+
+
+class Hooks(_Model):
+    """What runs at each stage of a deploy, in order (the app role's app_hooks)."""
+
+    before_build: HookList = ()
+    after_build: HookList = ()
+    before_migrate: HookList = ()
+    after_migrate: HookList = ()
+    before_switch: HookList = ()
+    after_switch: HookList = ()
+
+
 class Environment(_Model):
     """One place the app is deployed to (staging, production, …)."""
 
@@ -610,6 +675,7 @@ class ProjectConfig(_Model):
     env_names: EnvNames = Field(default_factory=EnvNames)
     list_separator: Literal[",", " "] = ","
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict)
+    hooks: Hooks = Field(default_factory=Hooks)
     environments: Annotated[dict[EnvironmentName, Environment], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -1064,6 +1130,9 @@ def _unknown_key(loc: Loc) -> str:
     if model is Environment and key in ProjectConfig.model_fields and key != "env":
         return f"{message}: {key} is set once at the top level, for every environment"
     suggestion = _suggest(key, allowed)
+    if model is Hooks:
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        return f"unknown stage {key!r}{hint}; the stages are: {', '.join(allowed)}"
     if suggestion:
         return f"{message} (did you mean {suggestion!r}?)"
     if allowed:
@@ -1327,6 +1396,11 @@ def project_problems(config: ProjectConfig, root: Path) -> list[str]:
     requirements = root / config.requirements
     if not requirements.is_file():
         problems.append(f"requirements: {requirements} does not exist")
+    for stage, hooks in config.hooks:
+        for index, hook in enumerate(hooks):
+            if hook.tasks is not None and not (root / hook.tasks).is_file():
+                loc = format_loc(("hooks", stage, index, "tasks"))
+                problems.append(f"{loc}: {root / hook.tasks} does not exist")
     try:
         resolve_python(config, root)
     except UsageError as exc:

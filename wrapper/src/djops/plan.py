@@ -90,6 +90,7 @@ def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> di
         "app_env_names": config.env_names.model_dump(),
         "app_list_separator": config.list_separator,
         "app_env": config.env_for(env_name),
+        "app_hooks": role_hooks(config),
         # the web front (base_firewall_web is a group var of web: extra vars would override it)
         "nginx_sites": [
             {
@@ -115,3 +116,18 @@ def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> di
     if "redis" in config.services:
         variables["redis_apps"] = [{"name": app, "app_hosts": app_hosts}]
     return variables
+
+
+def role_hooks(config: ProjectConfig) -> dict[str, list[str | dict[str, str]]]:
+    """hooks: as the app role's app_hooks: a command as its string, a task file as {tasks: PATH}.
+
+    Only the stages that have hooks are given.
+    """
+    return {
+        stage: [
+            hook.command if hook.command is not None else {"tasks": str(hook.tasks)}
+            for hook in hooks
+        ]
+        for stage, hooks in config.hooks
+        if hooks
+    }
