@@ -1,0 +1,92 @@
+"""The roles' own validation refuses dangerous variables before anything on a host changes.
+
+Each case runs one role's tasks/validate.yml with ansible-playbook against this machine
+(connection local, check mode): no sandbox host, a few seconds a case. A case passes when the
+run fails and Ansible's output names the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / ".ansible" / "collections"
+pytestmark = pytest.mark.skipif(
+    shutil.which("ansible-playbook") is None
+    or not (COLLECTIONS / "ansible_collections" / "djops" / "django").exists(),
+    reason="needs ansible-playbook and the checkout linked as djops.django (scripts/bootstrap)",
+)
+
+NGINX_SITE = {
+    "name": "notes",
+    "domains": ["notes.example.com"],
+    "socket": "/run/djops-notes.sock",
+    "static_root": "/srv/notes/current/static",
+    "media_root": "/srv/notes/shared/media",
+}
+
+
+def run_validate(tmp_path: Path, role: str, variables: dict) -> subprocess.CompletedProcess:
+    playbook = tmp_path / "validate.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        f"    - ansible.builtin.include_role:\n        name: djops.django.{role}\n"
+        "        tasks_from: validate\n"
+    )
+    (tmp_path / "vars.json").write_text(json.dumps(variables))
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_HOME": str(tmp_path / "home"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+    }
+    return subprocess.run(
+        [
+            "ansible-playbook",
+            "--check",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"@{tmp_path / 'vars.json'}",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_nginx_accepts_the_default_site(tmp_path: Path):
+    result = run_validate(tmp_path, "nginx", {"nginx_sites": [NGINX_SITE]})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("static_url", "/static"),  # /static../settings.py would be served from the release
+        ("media_url", "/media"),
+        ("static_url", "static/"),
+        ("static_url", "/st;atic/"),
+        ("media_url", "/static/"),  # the same prefix twice
+    ],
+)
+def test_nginx_refuses_url_prefixes_alias_cannot_serve_safely(tmp_path: Path, field, value):
+    site = {**NGINX_SITE, field: value}
+    result = run_validate(tmp_path, "nginx", {"nginx_sites": [site]})
+    assert result.returncode != 0
+    assert "static_url and media_url as two different URL paths" in result.stdout
+    assert json.dumps(value) in result.stdout
