@@ -54,6 +54,8 @@ def run_validate(tmp_path: Path, role: str, variables: dict) -> subprocess.Compl
             "--check",
             "-i",
             "localhost,",
+            "-e",
+            "ansible_python_interpreter=/usr/bin/python3",
             "-c",
             "local",
             "-e",
@@ -90,3 +92,38 @@ def test_nginx_refuses_url_prefixes_alias_cannot_serve_safely(tmp_path: Path, fi
     assert result.returncode != 0
     assert "static_url and media_url as two different URL paths" in result.stdout
     assert json.dumps(value) in result.stdout
+
+
+APPSERVER = {"appserver_app": "notes", "appserver_wsgi": "notes.wsgi:application"}
+
+
+@pytest.fixture
+def foreign_account():
+    """A unix user on this machine that djops did not make, like an admin's or a service's."""
+    if os.geteuid() != 0 or shutil.which("useradd") is None:
+        pytest.skip("needs root to add a throwaway user")
+    name = "djopsforeign"
+    subprocess.run(["userdel", name], capture_output=True, check=False)
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/bash", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", name], capture_output=True, check=False)
+
+
+def test_appserver_accepts_a_new_app_name(tmp_path: Path):
+    result = run_validate(tmp_path, "appserver", APPSERVER)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_appserver_refuses_an_account_djops_did_not_make(tmp_path: Path, foreign_account):
+    result = run_validate(tmp_path, "appserver", {**APPSERVER, "appserver_app": foreign_account})
+    assert result.returncode != 0
+    assert f"a unix user '{foreign_account}' exists" in result.stdout
+    assert "choose another app name" in result.stdout
+
+
+def test_appserver_refuses_the_login_user(tmp_path: Path):
+    result = run_validate(tmp_path, "appserver", {**APPSERVER, "ansible_user": "notes"})
+    assert result.returncode != 0
+    assert "it is the user Ansible logs in as" in result.stdout
