@@ -44,6 +44,28 @@ def test_sandbox_environment_becomes_an_inventory_with_every_group(sandbox_web1)
     }
 
 
+@pytest.mark.parametrize(
+    ("services", "groups"),
+    [
+        ("[postgres, redis]", ["web", "app", "db", "cache"]),
+        ("[postgres]", ["web", "app", "db"]),
+        ("[redis]", ["web", "app", "cache"]),
+        ("[]", ["web", "app"]),
+    ],
+)
+def test_a_host_serves_only_the_services_the_project_uses(services, groups):
+    # A host with every role is not a cache host for a project without Redis: the redis role
+    # would install Redis, and the app would be wired to credentials nobody made.
+    text = (
+        (EXAMPLE / "deploy/djops.yml")
+        .read_text()
+        .replace("services: [postgres, redis]", f"services: {services}")
+    )
+    config = parse_config(text, "deploy/djops.yml")
+    inv = plan.inventory(config, "production")
+    assert [g for g, v in inv["all"]["children"].items() if v["hosts"]] == groups
+
+
 def test_remote_hosts_keep_their_user_and_address():
     config = load_config(EXAMPLE / "deploy/djops.yml")
     inv = plan.inventory(config, "production")

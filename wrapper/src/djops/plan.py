@@ -17,6 +17,7 @@ from djops.sandbox import inventory as sandbox_inventory
 from djops.sandbox.paths import SandboxPaths
 
 GROUPS = ("web", "app", "db", "cache")
+SERVICE_OF_GROUP = {"db": "postgres", "cache": "redis"}
 # deploy/djops.yml's tls: → the nginx role's tls.source
 TLS_SOURCES = {"acme": "acme", "self-signed": "self_signed", "provided": "provided"}
 
@@ -51,6 +52,10 @@ def inventory(config: ProjectConfig, env_name: str, paths: SandboxPaths | None =
                 host_vars["ansible_port"] = host.port
         all_hosts[host.name] = host_vars
         for role in host.roles:
+            # A host is a db or cache host only for a project that uses that service: without
+            # it, PostgreSQL or Redis is neither installed nor wired into the app.
+            if SERVICE_OF_GROUP.get(role, "") not in ("", *config.services):
+                continue
             groups[role]["hosts"][host.name] = {}
     # Only the web hosts open 80 and 443.
     groups["web"]["vars"] = {"base_firewall_web": True}
