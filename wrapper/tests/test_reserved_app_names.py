@@ -110,9 +110,12 @@ def test_reserved_names_that_are_not_app_names_are_refused_as_such(app):
     assert app_problem(app).startswith(f"{app!r} is not a valid app name")
 
 
-def test_a_name_postgresql_keeps_for_its_roles_is_refused():
-    assert app_problem("pg_notes") == (
-        "'pg_notes' starts with pg_, which PostgreSQL keeps for its own roles; choose another"
+@pytest.mark.parametrize("app", ["pg_notes", "pg"])
+def test_a_name_postgresql_keeps_for_its_roles_is_refused(app):
+    # "pg" is refused too: its roles would be pg_owner, pg_a and pg_b.
+    assert app_problem(app) == (
+        f"'{app}' makes PostgreSQL roles ({app}_owner, …) starting with pg_, which PostgreSQL "
+        "keeps for its own; choose another"
     )
 
 

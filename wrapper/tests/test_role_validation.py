@@ -127,3 +127,18 @@ def test_appserver_refuses_the_login_user(tmp_path: Path):
     result = run_validate(tmp_path, "appserver", {**APPSERVER, "ansible_user": "notes"})
     assert result.returncode != 0
     assert "it is the user Ansible logs in as" in result.stdout
+
+
+@pytest.mark.parametrize("app", ["pg", "pg_notes"])
+def test_postgres_refuses_an_app_whose_roles_postgresql_keeps(tmp_path: Path, app):
+    # The app's roles are <app>_owner, <app>_a and <app>_b: PostgreSQL refuses pg_* role names.
+    result = run_validate(tmp_path, "postgres", {"postgres_apps": [{"name": app, "app_hosts": []}]})
+    assert result.returncode != 0
+    assert f"postgres_apps: '{app}' makes roles starting with pg_" in result.stdout
+
+
+def test_postgres_accepts_a_name_that_only_starts_with_pg(tmp_path: Path):
+    result = run_validate(
+        tmp_path, "postgres", {"postgres_apps": [{"name": "pgnotes", "app_hosts": []}]}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -162,10 +162,11 @@ def _check_app(value: str) -> str:
         _fail(f"{value!r} is the name of djops' own directory /etc/djops/{value}; choose another")
     if value in _RESERVED_APP_NAMES:
         _fail(f"{value!r} already belongs to the system or to PostgreSQL/Redis; choose another")
-    if value.startswith(_POSTGRES_ROLE_PREFIX):
+    # The app's roles are <app>_owner, <app>_a and <app>_b: "pg" makes pg_owner too.
+    if f"{value}_".startswith(_POSTGRES_ROLE_PREFIX):
         _fail(
-            f"{value!r} starts with {_POSTGRES_ROLE_PREFIX}, which PostgreSQL keeps for its own "
-            "roles; choose another"
+            f"{value!r} makes PostgreSQL roles ({value}_owner, …) starting with "
+            f"{_POSTGRES_ROLE_PREFIX}, which PostgreSQL keeps for its own; choose another"
         )
     return value
 
