@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from certificates import certificate_and_key
 from pydantic import ValidationError
 
 from djops.config import (
@@ -957,8 +958,7 @@ def test_check_config_wants_admin_users_for_real_hosts(tmp_path):
     assert check_config(path).app == "notes"
 
 
-PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+PEM_CERTIFICATE, PEM_KEY = certificate_and_key("www.example.com")
 PROVIDED = "tls:\n  certificate: deploy/tls/fullchain.pem\n  private_key: ~/notes.key\n"
 
 
@@ -989,6 +989,29 @@ def test_tls_provided_takes_the_certificate_and_key_files(tmp_path, monkeypatch)
     (tmp_path / "deploy" / "tls" / "fullchain.pem").write_text(PEM_CERTIFICATE)
     (tmp_path / "home" / "notes.key").write_text(PEM_KEY)
     assert check_config(path).environment("production").tls_source == "provided"
+
+
+def test_tls_provided_refuses_a_key_the_web_hosts_would_refuse(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = make_project(tmp_path, config_text("python: '3.12'\n", PROVIDED + ADMINS, acme_email=""))
+    (tmp_path / "deploy" / "tls").mkdir()
+    (tmp_path / "deploy" / "tls" / "fullchain.pem").write_text(PEM_CERTIFICATE)
+    (tmp_path / "home").mkdir()
+    key_file = tmp_path / "home" / "notes.key"
+    _, other_key = certificate_and_key("www.example.com")
+    _, encrypted_key = certificate_and_key("www.example.com", passphrase=b"secret")
+    for key, message in [
+        (other_key, "is not the key of"),
+        (encrypted_key, "is encrypted with a passphrase"),
+        ("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n", "no readable PEM"),
+    ]:
+        key_file.write_text(key)
+        with pytest.raises(ConfigError) as exc_info:
+            check_config(path)
+        (problem,) = exc_info.value.problems
+        assert problem.startswith(f"environments.production.tls.private_key: {key_file} ")
+        assert message in problem
+        assert key.splitlines()[1] not in problem
 
 
 def test_tls_provided_without_files_is_refused_and_the_names_still_work():

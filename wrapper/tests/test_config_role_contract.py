@@ -14,13 +14,17 @@ machine, as the hosts' names resolve on real servers.
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from certificates import certificate_and_key
+from test_role_validation import COLLECTIONS, run_validate_many
 from test_role_validation import pytestmark as needs_ansible
-from test_role_validation import run_validate_many
 
 from djops import plan
 from djops.config import check_config
@@ -37,8 +41,7 @@ RSA_2048 = (SSH_KEYS / "rsa2048.pub").read_text().strip()
 ECDSA = (SSH_KEYS / "ecdsa.pub").read_text().strip()
 RSA_1024 = (SSH_KEYS / "rsa1024.pub").read_text().strip()
 
-PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
-PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+PEM_CERTIFICATE, PEM_KEY = certificate_and_key("notes.example.com")
 
 
 def admins(*users: tuple[str, list[str]]) -> str:
@@ -220,6 +223,21 @@ def sandbox_paths(tmp_path, monkeypatch):
     return paths
 
 
+def run_playbook(run: Path, playbook: str, *options: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_HOME": str(run / "home"),
+        "ANSIBLE_LOCAL_TEMP": str(run / "tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    return subprocess.run(
+        ["ansible-playbook", "--check", "-i", "localhost,", "-c", "local", *options,
+         "-e", "ansible_python_interpreter=/usr/bin/python3", "-e", "@vars.json", playbook],
+        capture_output=True, text=True, env=env, cwd=run, timeout=300, check=False,
+    )  # fmt: skip
+
+
 def make_project(root: Path, text: str) -> Path:
     (root / "deploy" / "hooks").mkdir(parents=True)
     (root / "deploy" / "tls").mkdir()
@@ -299,3 +317,56 @@ def test_the_roles_accept_every_config_check_accepts_and_refuse_what_it_refuses(
     # Each refused for the reason check_config gives, not by accident.
     for _, _, _, _, message in REFUSED.values():
         assert message in output
+
+
+def test_a_provided_certificate_reaches_certbot_and_its_key_is_never_shown(tmp_path, monkeypatch):
+    # plan.py hands over a file lookup, not the key: certbot must still get the PEM text, match
+    # the key to the certificate, and print neither the key nor its path's content at -vvv.
+    certificate, key = certificate_and_key("notes.example.com")
+    text = project(
+        environments=env(
+            "production",
+            REAL.replace("acme_email: ops@example.com\n", "")
+            + "tls: {certificate: deploy/tls/fullchain.pem, private_key: ~/keys/notes.key}\n",
+        )
+    )
+    path = make_project(tmp_path / "p", text)
+    (tmp_path / "p" / "deploy" / "tls" / "fullchain.pem").write_text(certificate)
+    (tmp_path / "p" / "home" / "keys" / "notes.key").write_text(key)
+    monkeypatch.setenv("HOME", str(tmp_path / "p" / "home"))
+    config = check_config(path)
+    variables = plan.project_vars(config, "production", tmp_path / "p")
+    assert key not in str(variables)
+    site = variables["nginx_sites"][0]
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "vars.json").write_text(
+        json.dumps(
+            {
+                **{k: v for k, v in variables.items() if k.startswith("djops_tls_")},
+                "certbot_certificates": [
+                    {"name": site["name"], "domains": site["domains"], **site["tls"]}
+                ],
+                "certbot_tls_dir": str(tmp_path / "tls"),
+            }
+        )
+    )
+    # Check mode stops short of installing; the play ends before the reload handler.
+    (run / "provided.yml").write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role: {name: djops.django.certbot, tasks_from: validate}\n"
+        "    - ansible.builtin.include_role: {name: djops.django.certbot, tasks_from: provided}\n"
+        "    - ansible.builtin.meta: end_play\n"
+    )
+    result = run_playbook(run, "provided.yml", "-vvv")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Check each provided key belongs to its certificate" in result.stdout
+    assert "BEGIN PRIVATE KEY" not in result.stdout + result.stderr
+    assert key.splitlines()[1] not in result.stdout + result.stderr
+
+    # A key of another certificate is refused before anything is installed.
+    _, other_key = certificate_and_key("notes.example.com")
+    (tmp_path / "p" / "home" / "keys" / "notes.key").write_text(other_key)
+    result = run_playbook(run, "provided.yml")
+    assert result.returncode != 0
+    assert "the private_key of 'notes' does not belong to its certificate" in result.stdout

@@ -1748,7 +1748,7 @@ def controller_file(root: Path, value: str) -> Path:
 # What each file must hold, by the PEM labels it may start with.
 _PEM_LABELS = {
     "certificate": ("CERTIFICATE",),
-    "private_key": ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"),
+    "private_key": ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"),
 }
 
 
@@ -1769,7 +1769,48 @@ def _provided_tls_problems(tls: ProvidedTls, root: Path, loc: Loc) -> list[str]:
         if not labels or labels[0] not in _PEM_LABELS[key]:
             what = "certificate chain (leaf first)" if key == "certificate" else "private key"
             problems.append(f"{where}: {path} is not a PEM {what}")
+    if not problems:
+        problems.extend(_key_pair_problems(tls, root, loc))
     return problems
+
+
+def _key_pair_problems(tls: ProvidedTls, root: Path, loc: Loc) -> list[str]:
+    """The web hosts refuse a key that is not the certificate's: say so before they are reached.
+
+    Messages name the files only; nothing read from the key is shown.
+    """
+    # cryptography comes with ansible-core; imported here, as only this check needs it.
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    certificate_path = controller_file(root, tls.certificate)
+    key_path = controller_file(root, tls.private_key)
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    encoding = serialization.Encoding.PEM
+    try:
+        certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
+    except ValueError:
+        where = format_loc((*loc, "tls", "certificate"))
+        return [f"{where}: {certificate_path} holds no readable PEM certificate"]
+    where = format_loc((*loc, "tls", "private_key"))
+    try:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except TypeError:
+        return [
+            f"{where}: {key_path} is encrypted with a passphrase; the web server reads it "
+            "unattended: give it without one (openssl pkey -in KEY -out NEW) and keep it private"
+        ]
+    except (ValueError, UnsupportedAlgorithm):
+        return [f"{where}: {key_path} holds no readable PEM private key"]
+    if key.public_key().public_bytes(encoding, public) != certificate.public_key().public_bytes(
+        encoding, public
+    ):
+        return [
+            f"{where}: {key_path} is not the key of {certificate_path} (their public keys "
+            "differ); give the key the certificate was issued for"
+        ]
+    return []
 
 
 def access_problems(config: ProjectConfig) -> list[str]:
