@@ -170,9 +170,10 @@ def running_here(holder: dict[str, Any], me: dict[str, Any]) -> bool | None:
     ps = subprocess.run(["ps", "-o", "lstart=", "-p", str(pid)], capture_output=True, text=True, check=False)
     if ps.returncode != 0:
         return False
-    # With its start time: a later process that got the same pid is not the holder.
-    started = str(holder.get("pid_started") or "")
-    return not started or ps.stdout.strip() == started
+    # With its start time: a later process that got the same pid is not the holder. Compared
+    # word by word: ps pads the day of the month, the lock may hold it unpadded.
+    started = str(holder.get("pid_started") or "").split()
+    return not started or ps.stdout.split() == started
 
 
 def judge(holder: dict[str, Any], me: dict[str, Any], app: str, *, force: bool) -> dict[str, Any]:
