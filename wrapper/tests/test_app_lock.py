@@ -381,3 +381,35 @@ def test_take_leaves_no_lock_for_an_app_without_its_server(tmp_path):
     )  # fmt: skip
     assert json.loads(result.stdout) == {"taken": False, "holder": None}
     assert not lock.exists()
+
+
+def _tasks(items: list) -> list[dict]:
+    found = []
+    for task in items or []:
+        found.append(task)
+        for key in ("block", "rescue", "always"):
+            found.extend(_tasks(task.get(key, [])))
+    return found
+
+
+def test_every_command_that_changes_the_host_runs_under_the_lock():
+    """A step of a deploy or rollback that changes the host refreshes the lock and refuses to
+    run once the lock is someone else's: its argv starts with __app_hold (or, the last one,
+    __app_release_lock). Read-only commands (changed_when: false) need not."""
+    import yaml
+
+    tasks_dir = LOCK_PY.parents[1] / "tasks"
+    # What deploy.yml and rollback.yml run once they hold the lock.
+    under_lock = ["build", "migrate", "switch", "prune", "hooks", "hook", "audit", "failed"]
+    unguarded = []
+    for path in (tasks_dir / f"{name}.yml" for name in under_lock):
+        for task in _tasks(yaml.safe_load(path.read_text())):
+            module = task.get("ansible.builtin.command") or task.get("ansible.builtin.shell")
+            if module is None or task.get("changed_when") is False:
+                continue
+            if task.get("delegate_to") == "localhost":
+                continue
+            argv = str(module.get("argv", "")) if isinstance(module, dict) else ""
+            if not argv.lstrip("{ (").startswith(("__app_hold", "__app_release_lock")):
+                unguarded.append(f"{path.name}: {task.get('name')}")
+    assert unguarded == []
