@@ -31,7 +31,7 @@ _ENV_ESCAPE_RE = re.compile(r"\\(.)")
 
 
 def env_file_values(content: str, names: Iterable[str] = ()) -> list[str]:
-    """The values in an env file written by the app role of ``names`` and of secret-looking names."""
+    """The values in an env file of the app role, of ``names`` and of secret-looking names."""
     wanted = set(names)
     values = []
     for line in content.splitlines():

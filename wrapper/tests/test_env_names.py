@@ -18,7 +18,8 @@ COLLECTION = Path(__file__).resolve().parents[2]
 
 
 def _load_filter(name: str):
-    spec = importlib.util.spec_from_file_location(name, COLLECTION / "plugins/filter" / f"{name}.py")
+    path = COLLECTION / "plugins" / "filter" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
