@@ -1,6 +1,6 @@
 #!/bin/sh
 # Makes variants of the example app's archive for verify.yml: a good change (v2), v2 with a hook
-# task file (hooks) and three broken releases (bench/ scripts use them too).
+# task file (hooks) and four broken releases (bench/ scripts use them too).
 # Usage: make_variants.sh BASE.tar.gz OUTDIR
 set -eu
 base=$1
@@ -79,3 +79,14 @@ def _broken(request, anything=""):
 urlpatterns = [path("", _broken), path("<path:anything>", _broken)]
 PY
 pack health
+
+# Settings that refuse to load and print the secret key in their error, as a careless
+# ImproperlyConfigured would: the deploy's message and the audit log must not show it.
+variant secret
+cat >> "$out/secret/notes/settings.py" <<'PY'
+
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+raise ImproperlyConfigured(f"settings refused on purpose: SECRET_KEY={SECRET_KEY}")
+PY
+pack secret

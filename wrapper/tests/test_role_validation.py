@@ -210,3 +210,99 @@ def test_postgres_accepts_a_name_that_only_starts_with_pg(tmp_path: Path):
         tmp_path, "postgres", {"postgres_apps": [{"name": "pgnotes", "app_hosts": []}]}
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+APP = {"app_name": "notes", "app_settings": "notes.settings", "app_domains": ["notes.example.com"]}
+# Names that would break or take over the app's processes, or that djops sets itself.
+DANGEROUS_ENV_NAMES = [
+    "PATH",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "HOME",
+    "USER",
+    "SHELL",
+    "IFS",
+    "STATIC_ROOT",
+    "MEDIA_ROOT",
+    "DJANGO_SETTINGS_MODULE",
+    "GUNICORN_CMD_ARGS",
+]
+
+
+def test_app_accepts_ordinary_env(tmp_path: Path):
+    env = {"DJANGO_DATA_DIR": "/srv/notes/shared/data", "PYTHONUNBUFFERED": "1", "Q": "a`b`$(c)%h"}
+    result = run_validate(tmp_path, "app", {**APP, "app_env": env})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", DANGEROUS_ENV_NAMES)
+def test_app_refuses_reserved_env_names(tmp_path: Path, name: str):
+    result = run_validate(tmp_path, "app", {**APP, "app_env": {name: "x"}})
+    assert result.returncode != 0
+    assert f"app_env.{name}: {name} is reserved" in result.stdout, result.stdout
+
+
+def test_app_refuses_a_name_djops_sets(tmp_path: Path):
+    result = run_validate(tmp_path, "app", {**APP, "app_env": {"APP_RELEASE": "x"}})
+    assert result.returncode != 0
+    assert "app_env.APP_RELEASE: djops sets APP_RELEASE itself" in result.stdout, result.stdout
+
+
+def test_app_refuses_secret_key_named_like_the_settings_module(tmp_path: Path):
+    names = {
+        "secret_key": "DJANGO_SETTINGS_MODULE",
+        "secret_key_fallbacks": "SECRET_KEY_FALLBACKS",
+        "database_url": "DATABASE_URL",
+        "redis_url": "REDIS_URL",
+        "allowed_hosts": "ALLOWED_HOSTS",
+        "csrf_trusted_origins": "CSRF_TRUSTED_ORIGINS",
+        "release": "APP_RELEASE",
+    }
+    result = run_validate(tmp_path, "app", {**APP, "app_env_names": names})
+    assert result.returncode != 0
+    assert "app_env_names.secret_key: DJANGO_SETTINGS_MODULE is reserved" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("one\nExecStartPre=/bin/true", "holds a line break"),
+        ("one\rtwo", "holds a line break"),
+        ("one\0two", "NUL byte"),
+        ("x" * 131072, "the kernel passes at most 131071 bytes a variable"),
+    ],
+)
+def test_app_and_appserver_refuse_values_no_env_can_carry(tmp_path: Path, value, problem):
+    for role, variables in (
+        ("app", {**APP, "app_env": {"NOTE": value}}),
+        ("appserver", {**APPSERVER, "appserver_env": {"NOTE": value}}),
+    ):
+        result = run_validate(tmp_path, role, variables)
+        assert result.returncode != 0, role
+        assert problem in result.stdout, result.stdout
+        # The value itself is never echoed (it may be a secret).
+        assert value[:40] not in result.stdout.replace("\\n", "\n")
+
+
+def test_app_refuses_env_that_is_too_large_together(tmp_path: Path):
+    env = {f"NOTE_{i}": "x" * 100_000 for i in range(11)}
+    result = run_validate(tmp_path, "app", {**APP, "app_env": env})
+    assert result.returncode != 0
+    assert "app_env: the variables take" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("name", DANGEROUS_ENV_NAMES)
+def test_appserver_refuses_reserved_env_names(tmp_path: Path, name: str):
+    result = run_validate(tmp_path, "appserver", {**APPSERVER, "appserver_env": {name: "x"}})
+    assert result.returncode != 0
+    assert f"appserver_env.{name}: {name} is reserved" in result.stdout, result.stdout
+
+
+def test_appserver_refuses_an_env_name_that_would_inject_a_unit_line(tmp_path: Path):
+    name = 'A=1"\nExecStartPre=/bin/touch /tmp/x #'
+    result = run_validate(tmp_path, "appserver", {**APPSERVER, "appserver_env": {name: "x"}})
+    assert result.returncode != 0
+    assert "is not a valid variable name" in result.stdout, result.stdout

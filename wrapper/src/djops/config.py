@@ -105,6 +105,49 @@ _SECRET_ENV_FIELDS = ("secret_key", "secret_key_fallbacks", "database_url", "red
 _VAULT_HINT = (
     "secrets are generated on the server or supplied through Ansible Vault; remove it from env"
 )
+# Names no env var may have, in env or as a name under env_names: they would break or take over
+# the app's processes, or djops sets them. The roles refuse the same names (a unit test checks
+# plugins/filter/env_problems.py holds the same lists).
+_SHELL_ENV = "it changes how the shell runs djops' commands and hooks"
+_ACCOUNT_ENV = "systemd sets it from the app's unix account"
+_SYSTEMD_ENV = "systemd sets it for the app server (socket activation, readiness, logging)"
+_RESERVED_ENV_NAMES = {
+    "PATH": "djops sets it, the release's venv first",
+    **dict.fromkeys(("HOME", "USER", "LOGNAME", "SHELL"), _ACCOUNT_ENV),
+    **dict.fromkeys(
+        ("IFS", "ENV", "BASH_ENV", "CDPATH", "SHELLOPTS", "BASHOPTS", "PS4"), _SHELL_ENV
+    ),
+    **dict.fromkeys(
+        (
+            "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "INVOCATION_ID",
+            "JOURNAL_STREAM", "RUNTIME_DIRECTORY", "CREDENTIALS_DIRECTORY", "MAINPID",
+            "SYSTEMD_EXEC_PID",
+        ),
+        _SYSTEMD_ENV,
+    ),
+    "GUNICORN_CMD_ARGS": "gunicorn reads options from it that would override djops' own",
+    "DJANGO_SETTINGS_MODULE": "djops sets it from settings",
+    "STATIC_ROOT": "djops sets it to the release's static directory",
+    "MEDIA_ROOT": "djops sets it to the app's shared/media directory",
+}  # fmt: skip
+_RESERVED_ENV_PREFIXES = {
+    "LD_": "the dynamic loader reads it: it would load other code into every process",
+    "BASH_FUNC_": "bash imports it as a function, into every shell djops runs",
+    "UWSGI_": "uWSGI reads options from it that would override djops' own",
+    "PYTHON": "it changes where Python finds or how it runs the app's code",
+}
+# PYTHON* variables that only tune output, warnings and diagnostics.
+_PYTHON_ENV_ALLOWED = frozenset(
+    {
+        "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "PYTHONUTF8",
+        "PYTHONWARNINGS", "PYTHONFAULTHANDLER", "PYTHONTRACEMALLOC", "PYTHONDEVMODE",
+        "PYTHONHASHSEED", "PYTHONOPTIMIZE",
+    }
+)  # fmt: skip
+# The kernel passes each "NAME=value" in at most MAX_ARG_STRLEN (131072) bytes with its NUL;
+# all of them together stay well under ARG_MAX (2 MiB), which arguments and djops' own share.
+_MAX_ENV_VAR_BYTES = 131072 - 1
+_MAX_ENV_TOTAL_BYTES = 1024 * 1024
 
 _APP_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
 _ENV_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,30}")
@@ -331,9 +374,23 @@ def _check_env_var_name(value: str) -> str:
 
 
 def _check_env_value(value: str) -> str:
-    if "\n" in value or "\r" in value or "\0" in value:
-        _fail("must be a single line: environment files cannot hold line breaks")
+    if "\0" in value:
+        _fail("holds a NUL byte, which no environment variable can carry; remove it")
+    if "\n" in value or "\r" in value:
+        _fail(
+            "must be a single line: environment files cannot hold line breaks "
+            "(put it on one line, or encode it, e.g. base64)"
+        )
     return value
+
+
+def _reserved_env_reason(name: str) -> str | None:
+    """Why no env var may be called `name`, or None when one may."""
+    if name in _RESERVED_ENV_NAMES:
+        return _RESERVED_ENV_NAMES[name]
+    if name in _PYTHON_ENV_ALLOWED:
+        return None
+    return next((why for p, why in _RESERVED_ENV_PREFIXES.items() if name.startswith(p)), None)
 
 
 def _check_environment_name(value: str) -> str:
@@ -1041,6 +1098,16 @@ def _env_names_problems(raw: Any) -> list[Problem]:
     for key, value in names.items():
         by_value.setdefault(value, []).append(key)
     problems = []
+    for key in sorted(explicit & set(names), key=list(names).index):
+        why = _reserved_env_reason(names[key])
+        if why:
+            problems.append(
+                Problem(
+                    ("env_names", key),
+                    f"{names[key]!r} is reserved: {why}; choose another name "
+                    f"(the default is {EnvNames.model_fields[key].default})",
+                )
+            )
     for value, keys in by_value.items():
         if len(keys) < 2:
             continue
@@ -1075,8 +1142,49 @@ def _env_problems(env: Any, loc: Loc, names: Mapping[str, str]) -> list[Problem]
                     "(or rename what djops sets, under env_names)",
                 )
             )
-        elif key == "DJANGO_SETTINGS_MODULE":
-            problems.append(Problem((*loc, key), "djops sets it from settings; remove it from env"))
+        elif isinstance(key, str) and _reserved_env_reason(key):
+            problems.append(
+                Problem(
+                    (*loc, key),
+                    f"{key} is reserved: {_reserved_env_reason(key)}; remove it from env",
+                )
+            )
+        elif isinstance(key, str) and isinstance(env[key], str):
+            size = len(f"{key}={env[key]}".encode())
+            if size > _MAX_ENV_VAR_BYTES:
+                problems.append(
+                    Problem(
+                        (*loc, key),
+                        f"NAME=value is {size} bytes; the kernel passes at most "
+                        f"{_MAX_ENV_VAR_BYTES} bytes a variable: keep large data in a file",
+                    )
+                )
+    return problems
+
+
+def _env_total_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """Each environment whose env (the top level's and its own) is too large together."""
+    top = data.get("env")
+    environments = data.get("environments")
+    if not isinstance(environments, Mapping):
+        return []
+    problems = []
+    for name, environment in environments.items():
+        own = environment.get("env") if isinstance(environment, Mapping) else None
+        merged = {
+            **(top if isinstance(top, Mapping) else {}),
+            **(own if isinstance(own, Mapping) else {}),
+        }
+        total = sum(len(f"{k}={v}".encode()) + 1 for k, v in merged.items())
+        if total > _MAX_ENV_TOTAL_BYTES:
+            loc = ("environments", name, "env") if own else ("env",)
+            problems.append(
+                Problem(
+                    loc,
+                    f"the variables of environment {name} take {total} bytes together, more "
+                    f"than {_MAX_ENV_TOTAL_BYTES}; keep large data in files",
+                )
+            )
     return problems
 
 
@@ -1228,6 +1336,7 @@ def _cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
                 problems.extend(
                     _environment_problems(environment, ("environments", name), names, services)
                 )
+    problems.extend(_env_total_problems(data))
     return problems
 
 

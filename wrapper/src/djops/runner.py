@@ -6,6 +6,7 @@ result, or raises OperationFailed with the one-line cause of the first failure.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -18,6 +19,8 @@ import yaml
 
 from djops import collection
 from djops.errors import OperationFailed
+from djops.redact import Redactor
+from djops.redact import redact as redact_default
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -57,17 +60,33 @@ def ansible_env() -> dict[str, str]:
     }
 
 
-def _failure(event: dict[str, Any]) -> dict[str, str]:
+_ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+# How Ansible (2.19+) states a task's error on its display, no_log or not.
+_ERROR_RE = re.compile(r"\[ERROR\]: Task failed: (?:(?:Module|Action) failed: )?(.+)")
+NO_LOG_CAUSE = "its output is hidden because it handles secrets (no_log); nothing more was said"
+
+
+def _failure(event: dict[str, Any], redact: Redactor = redact_default) -> dict[str, str]:
+    """Host, task and the one-line cause of a failure event, with secrets masked."""
     data = event.get("event_data", {})
     res = data.get("res", {}) or {}
-    message = res.get("msg") or res.get("reason") or "failed"
-    if res.get("stderr") and message in ("non-zero return code", "failed"):
+    message = res.get("msg") or res.get("reason") or ""
+    if res.get("stderr") and message in ("non-zero return code", "failed", ""):
         # A command's own last words say more than Ansible's summary of them.
         message = res["stderr"].strip().splitlines()[-1]
     if isinstance(message, list):
         message = " ".join(str(m) for m in message)
-    line = next((ln.strip() for ln in str(message).splitlines() if ln.strip()), "failed")
-    return {"host": data.get("host", "?"), "task": data.get("task", "?"), "message": line}
+    line = next((ln.strip() for ln in str(message).splitlines() if ln.strip()), "")
+    if not line and "censored" in res:
+        # A no_log task: its result is hidden, but Ansible's own error line (which no_log
+        # leaves on its display) says in words what failed.
+        shown = _ERROR_RE.search(_ANSI_RE.sub("", str(event.get("stdout", ""))))
+        line = shown[1].strip() if shown else NO_LOG_CAUSE
+    return {
+        "host": data.get("host", "?"),
+        "task": data.get("task", "?"),
+        "message": redact(line or "failed"),
+    }
 
 
 def run_playbook(
@@ -86,14 +105,19 @@ def run_playbook(
         inventory.write_text(yaml.safe_dump(run.inventory, sort_keys=False))
         inventory.chmod(0o600)
 
+        redact = Redactor.for_variables(run.extravars)
+
         def on_event(event: dict[str, Any]) -> bool:
             kind = event.get("event", "")
-            if kind in ("runner_on_failed", "runner_on_unreachable") and not event.get(
-                "event_data", {}
-            ).get("ignore_errors"):
-                failures.append(_failure(event))
+            data = event.get("event_data", {})
+            if kind in ("runner_on_failed", "runner_on_unreachable") and not data.get(
+                "ignore_errors"
+            ):
+                failures.append(_failure(event, redact))
+                # Progress shows the same masked line, never the raw result.
+                data = {**data, "message": failures[-1]["message"]}
             if progress is not None:
-                progress(kind, event.get("event_data", {}))
+                progress(kind, data)
             return True
 
         result = ansible_runner.run(

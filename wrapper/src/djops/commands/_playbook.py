@@ -37,10 +37,11 @@ class Progress:
         elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get(
             "ignore_errors"
         ):
-            res = data.get("res", {}) or {}
-            message = str(res.get("msg") or res.get("stderr") or "failed").strip().splitlines()
+            # Under the task's line: the runner's one-line cause, secrets masked (never the raw
+            # result, which may hold them).
+            message = data.get("message", "failed")
             click.echo(
-                click.style(f"    ✗ {data.get('host')}: {message[0] if message else ''}", fg="red"),
+                click.style(f"    ✗ {data.get('host')}: {message}", fg="red"),
                 err=True,
             )
 
