@@ -9,6 +9,7 @@ import click
 from djops import source
 from djops.commands import _playbook
 from djops.commands.config import config_option
+from djops.errors import UsageError
 
 
 @click.command()
@@ -19,7 +20,16 @@ from djops.commands.config import config_option
     "--path",
     "from_path",
     is_flag=True,
-    help="Send the project directory as it is (uncommitted changes too) instead of a commit.",
+    help="Send the project directory as it is (uncommitted changes too) instead of a commit; "
+    "what .gitignore ignores is left out.",
+)
+@click.option(
+    "--include-file",
+    "include_files",
+    multiple=True,
+    metavar="PATH",
+    help="With --path: send this file although it looks like a secret (a key, .env, a SQLite "
+    "database); relative to the project directory. Repeatable.",
 )
 @click.option(
     "--force-unlock",
@@ -34,6 +44,7 @@ def deploy(
     config_path: Path | None,
     ref: str,
     from_path: bool,
+    include_files: tuple[str, ...],
     force_unlock: bool,
     as_json: bool,
 ) -> None:
@@ -42,9 +53,11 @@ def deploy(
     The release is built next to the one serving, checked, migrated and switched to only when
     its health check passes; otherwise the old release keeps serving and djops says why.
     """
+    if include_files and not from_path:
+        raise UsageError("--include-file goes with --path (a commit is sent as it was committed)")
     project, root = _playbook.load(config_path, environment)
     # The archive holds the project root; project_dir and requirements are relative to it.
-    code = source.from_path(root) if from_path else source.from_git(root, ref)
+    code = source.from_path(root, include_files) if from_path else source.from_git(root, ref)
     if code.dirty and not as_json:
         click.echo(
             "note: uncommitted changes are not deployed (commit them, or use --path)", err=True
