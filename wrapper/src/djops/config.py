@@ -91,7 +91,7 @@ _VAULT_HINT = (
     "secrets are generated on the server or supplied through Ansible Vault; remove it from env"
 )
 
-_APP_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
+_APP_RE = re.compile(r"[a-z][a-z0-9_]{0,24}")
 _ENV_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,30}")
 _SANDBOX_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
 _UNIX_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
@@ -150,13 +150,13 @@ def _show(value: Any) -> str:
 def _check_app(value: str) -> str:
     if not _APP_RE.fullmatch(value):
         hint = ""
-        fixed = re.sub(r"[^a-z0-9_]", "_", value.lower()).lstrip("_0123456789")[:31]
+        fixed = re.sub(r"[^a-z0-9_]", "_", value.lower()).lstrip("_0123456789")[:25]
         if fixed and _APP_RE.fullmatch(fixed):
             hint = f", e.g. {fixed!r}"
         _fail(
             f"{value!r} is not a valid app name (lowercase letters, digits and _, starting with "
-            f"a letter, at most 31 characters{hint}): it becomes a unix user, a PostgreSQL "
-            "database and role, and a Redis key prefix"
+            f"a letter, at most 25 characters{hint}): it becomes a unix user (and <app>-build, "
+            "at most 31), a PostgreSQL database and role, and a Redis key prefix"
         )
     if value in _ETC_DJOPS_DIRS:
         _fail(f"{value!r} is the name of djops' own directory /etc/djops/{value}; choose another")
