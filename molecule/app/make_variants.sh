@@ -148,12 +148,25 @@ class ProbeConfig(AppConfig):
         user, results = try_reads()
         if not refused(results):
             raise ImproperlyConfigured(f"djops-probe: {command} ran as {user} and was not refused: {results}")
+        release = Path(__file__).resolve().parent.parent
         try:
-            Path(__file__).resolve().parent.parent.joinpath(f"probe-{command}.txt").write_text(
-                f"{user} {sorted(results.values())}\n"
+            release.joinpath(f"probe-{command}.txt").write_text(f"{user} {sorted(results.values())}\n")
+            # The task file of a tasks: hook runs as root: rewritten here, it must not be the one run.
+            release.joinpath("deploy/hooks/before_switch.yml").write_text(
+                "- name: Run as root what the build wrote\n"
+                "  ansible.builtin.copy: {dest: /root/djops-probe-tampered, content: tampered, mode: '0600'}\n"
             )
         except OSError:
             pass  # the release is root's once built
 PY
+mkdir -p "$out/probe/deploy/hooks"
+cat > "$out/probe/deploy/hooks/before_switch.yml" <<'YAML'
+---
+- name: Leave the marker of the hook in the archive
+  ansible.builtin.copy:
+    dest: /root/djops-probe-hook
+    content: "{{ djops_release }}"
+    mode: "0600"
+YAML
 printf '\nINSTALLED_APPS = [*INSTALLED_APPS, "probe_app"]\n' >> "$out/probe/notes/settings.py"
 pack probe
