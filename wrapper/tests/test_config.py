@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
+from certificates import certificate_and_key
 from pydantic import ValidationError
 
 from djops.config import (
@@ -42,6 +44,12 @@ def config_text(
     text += f"environments:\n  production:\n    hosts: {hosts}\n    domains: {domains}\n"
     text += textwrap.indent(acme_email + textwrap.dedent(environment), "    ")
     return text
+
+
+SSH_KEYS = Path(__file__).parent / "fixtures" / "ssh"
+ED25519_KEY = (SSH_KEYS / "ed25519.pub").read_text().strip()
+# A real host needs its login user among the admin users (the base role lets in no one else).
+ADMINS = f"admin_users:\n  - name: deploy\n    keys: ['{ED25519_KEY}']\n"
 
 
 def problems_of(text: str) -> list[str]:
@@ -754,7 +762,7 @@ def test_python_unknown_is_a_problem(tmp_path):
 
 
 def test_check_config_looks_at_the_project(tmp_path):
-    path = make_project(tmp_path, config_text("python: '3.12'\n"))
+    path = make_project(tmp_path, config_text("python: '3.12'\n", ADMINS))
     assert check_config(path).app == "notes"
     (tmp_path / "manage.py").unlink()
     (tmp_path / "requirements.txt").unlink()
@@ -770,7 +778,8 @@ def test_check_config_looks_for_the_hooks_task_files(tmp_path):
             "python: '3.12'\n"
             "hooks:\n"
             "  before_migrate: [./check.sh]\n"
-            "  before_switch: [./check.sh, {tasks: deploy/hooks/before_switch.yml}]\n"
+            "  before_switch: [./check.sh, {tasks: deploy/hooks/before_switch.yml}]\n",
+            ADMINS,
         ),
     )
     with pytest.raises(ConfigError) as exc_info:
@@ -780,3 +789,253 @@ def test_check_config_looks_for_the_hooks_task_files(tmp_path):
     (tmp_path / "deploy" / "hooks").mkdir()
     (tmp_path / "deploy" / "hooks" / "before_switch.yml").write_text("---\n")
     assert check_config(path).hooks.before_switch[1].tasks == "deploy/hooks/before_switch.yml"
+
+
+# --- what the roles would refuse, refused offline -------------------------------------------------
+
+RSA_2048_KEY = (SSH_KEYS / "rsa2048.pub").read_text().strip()
+RSA_1024_KEY = (SSH_KEYS / "rsa1024.pub").read_text().strip()
+ECDSA_KEY = (SSH_KEYS / "ecdsa.pub").read_text().strip()
+
+
+def test_an_alias_bomb_stops_early_with_one_short_message():
+    # Each line refers nine times to the one before: 9**7 values from a few hundred bytes.
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, 7):
+        lines.append(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]")
+    text = "\n".join(lines) + "\n"
+    assert len(text) < 700
+    started = time.monotonic()
+    problems = problems_of(text)
+    assert time.monotonic() - started < 1
+    assert len(problems) == 1
+    assert problems[0].startswith("too many YAML nodes (aliases expanding to ")
+    assert len(problems[0]) < 200
+
+
+def test_a_long_value_is_cut_in_messages():
+    problem = only_problem(config_text("appserver: " + "x" * 5000 + "\n"))
+    assert problem.startswith("appserver: 'xxx")
+    assert len(problem) < 200
+    assert "…" in problem
+
+
+@pytest.mark.parametrize("merged", ["[1, 2]", "5", "[*envs, [1]]"])
+def test_a_merge_key_that_is_not_a_mapping_is_an_error(merged):
+    text = config_text("envs: &envs {A: b}\nenv:\n  <<: " + merged + "\n")
+    problems = problems_of(text)
+    assert any("'<<' merges mappings only" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [
+        "[fe80::1%eth0]",
+        '["fe80::1%$(id)"]',
+        '["deploy@[fe80::1%eth0]:22"]',
+        "[{address: 'fe80::1%eth0'}]",
+        "[{address: 'fe80::1%$(id)'}]",
+    ],
+)
+def test_an_ipv6_address_with_a_scope_id_is_refused(hosts):
+    problem = only_problem(config_text(hosts=hosts, environment=ADMINS))
+    assert problem.startswith("environments.production.hosts[0]")
+    assert "scope id (%…) are not supported" in problem
+
+
+@pytest.mark.parametrize(
+    ("domain", "message"),
+    [
+        ("localhost", "localhost names always mean the visitor's own machine"),
+        ("notes.localhost", "localhost names always mean the visitor's own machine"),
+        ("intranet", "is a single label; give a fully qualified name"),
+        ("notes.example.123", "the top-level domain) must start with a letter"),
+        ("203.0.113.10", "is an IP address"),
+    ],
+)
+def test_domains_the_web_roles_refuse_are_refused(domain, message):
+    problem = only_problem(config_text(domains=f"['{domain}']", environment="tls: self-signed\n"))
+    assert problem.startswith("environments.production.domains[0]: ")
+    assert message in problem
+
+
+def test_acme_with_lets_encrypt_refuses_reserved_names_and_over_100_names():
+    problem = only_problem(config_text(domains="[notes.test]"))
+    assert problem == (
+        "environments.production.domains[0]: 'notes.test': names under .test are reserved and "
+        "Let's Encrypt issues no certificates for them; use tls: self-signed (or tls: provided)"
+    )
+    many = "[" + ", ".join(f"n{i}.example.com" for i in range(101)) + "]"
+    problem = only_problem(config_text(domains=many))
+    assert problem.startswith("environments.production.domains: 101 names; an ACME certificate")
+    hundred = "[" + ", ".join(f"n{i}.example.com" for i in range(100)) + "]"
+    parse_config(config_text(domains=hundred))
+    # A private ACME server sets its own rules.
+    parse_config(
+        config_text(domains="[notes.test]", environment="acme_directory: https://ca.test/dir\n")
+    )
+
+
+@pytest.mark.parametrize("app", ["deploy", "git", "mysql", "mariadb", "jenkins"])
+def test_an_app_named_like_a_common_account_is_refused(app):
+    text = config_text(hosts="[web1.example.com]").replace("app: notes", f"app: {app}")
+    problem = only_problem(text)
+    assert problem.startswith(f"app: {app!r} is the name of an account servers often have")
+
+
+def test_an_app_named_like_a_login_user_or_an_admin_is_refused():
+    problem = only_problem(config_text(hosts="[notes@web1.example.com]"))
+    assert problem.startswith(
+        "environments.production.hosts[0]: djops logs in as 'notes', the app's name"
+    )
+    admins = f"admin_users:\n  - name: notes\n    keys: ['{ED25519_KEY}']\n"
+    problem = only_problem(config_text(environment=admins))
+    assert problem.startswith("environments.production.admin_users[0].name: 'notes' is the app's")
+
+
+def test_admin_users_become_the_base_roles_users():
+    admins = (
+        "admin_users:\n"
+        f"  - name: deploy\n    keys: ['{ED25519_KEY}', '{RSA_2048_KEY}']\n"
+        f"  - name: alice\n    keys: ['{ECDSA_KEY}']\n"
+    )
+    config = parse_config(config_text(environment=admins))
+    users = config.environment("production").admin_users
+    assert [(u.name, u.keys) for u in users] == [
+        ("deploy", (ED25519_KEY, RSA_2048_KEY)),
+        ("alice", (ECDSA_KEY,)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\\n",
+            "is a private key, which must never leave your machine",
+        ),
+        (
+            "ssh-dss AAAAB3NzaC1kc3MAAACBAP",
+            "is not an OpenSSH public key: it starts with 'ssh-dss'",
+        ),
+        ("AAAAC3NzaC1lZDI1NTE5AAAAILwY", "is not an OpenSSH public key"),
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA!", "is not base64"),
+        ("ssh-ed25519 " + RSA_2048_KEY.split()[1], "is not a ssh-ed25519 key"),
+        ("ssh-ed25519 " + ED25519_KEY.split()[1][:64], "has the wrong length"),
+        (RSA_1024_KEY, "shorter than 2048 bits"),
+    ],
+)
+def test_admin_keys_must_be_public_keys_the_base_role_takes(key, message):
+    admins = f'admin_users:\n  - name: deploy\n    keys: ["{key}"]\n'
+    problem = only_problem(config_text(environment=admins))
+    assert problem.startswith("environments.production.admin_users[0].keys[0]: ")
+    assert message in problem
+    assert "b3BlbnNzaC1rZXktdjEA" not in problem  # a private key is never echoed
+
+
+def test_admin_users_need_keys_and_distinct_names_and_not_root():
+    assert only_problem(config_text(environment="admin_users: [{name: deploy, keys: []}]\n")) == (
+        "environments.production.admin_users[0].keys: is empty; give at least one entry"
+    )
+    twice = "admin_users:\n" + f"  - {{name: deploy, keys: ['{ED25519_KEY}']}}\n" * 2
+    assert "is listed twice" in only_problem(config_text(environment=twice))
+    root = f"admin_users: [{{name: root, keys: ['{ED25519_KEY}']}}]\n"
+    assert "root login is always refused" in only_problem(config_text(environment=root))
+
+
+def test_check_config_wants_admin_users_for_real_hosts(tmp_path):
+    path = make_project(tmp_path, config_text("python: '3.12'\n"))
+    with pytest.raises(ConfigError) as exc_info:
+        check_config(path)
+    assert exc_info.value.problems == [
+        "environments.production.admin_users: missing; the servers are hardened to let in only "
+        "the admin users listed here: add admin_users: with your user name and public key "
+        "(see docs/config.md)"
+    ]
+    other = f"admin_users:\n  - name: alice\n    keys: ['{ED25519_KEY}']\n"
+    path.write_text(config_text("python: '3.12'\n", other))
+    with pytest.raises(ConfigError) as exc_info:
+        check_config(path)
+    assert exc_info.value.problems == [
+        "environments.production.hosts[0]: djops logs in as 'deploy', which is not in "
+        "admin_users; hardening would shut it out: add it to admin_users with its public key"
+    ]
+    path.write_text(config_text("python: '3.12'\n", other, hosts="[root@web1.example.com]"))
+    assert check_config(path).app == "notes"
+
+
+PEM_CERTIFICATE, PEM_KEY = certificate_and_key("www.example.com")
+PROVIDED = "tls:\n  certificate: deploy/tls/fullchain.pem\n  private_key: ~/notes.key\n"
+
+
+def test_tls_provided_takes_the_certificate_and_key_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = make_project(tmp_path, config_text("python: '3.12'\n", PROVIDED + ADMINS, acme_email=""))
+    tls = load_config(path).environment("production").tls
+    assert (tls.certificate, tls.private_key) == ("deploy/tls/fullchain.pem", "~/notes.key")
+    with pytest.raises(ConfigError) as exc_info:
+        check_config(path)
+    assert exc_info.value.problems == [
+        f"environments.production.tls.certificate: {tmp_path}/deploy/tls/fullchain.pem does not "
+        "exist",
+        f"environments.production.tls.private_key: {tmp_path}/home/notes.key does not exist",
+    ]
+    (tmp_path / "deploy" / "tls").mkdir()
+    (tmp_path / "deploy" / "tls" / "fullchain.pem").write_text(PEM_KEY)
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "notes.key").write_text(PEM_CERTIFICATE)
+    with pytest.raises(ConfigError) as exc_info:
+        check_config(path)
+    assert exc_info.value.problems == [
+        f"environments.production.tls.certificate: {tmp_path}/deploy/tls/fullchain.pem is not "
+        "a PEM certificate chain (leaf first)",
+        f"environments.production.tls.private_key: {tmp_path}/home/notes.key is not a PEM "
+        "private key",
+    ]
+    (tmp_path / "deploy" / "tls" / "fullchain.pem").write_text(PEM_CERTIFICATE)
+    (tmp_path / "home" / "notes.key").write_text(PEM_KEY)
+    assert check_config(path).environment("production").tls_source == "provided"
+
+
+def test_tls_provided_refuses_a_key_the_web_hosts_would_refuse(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = make_project(tmp_path, config_text("python: '3.12'\n", PROVIDED + ADMINS, acme_email=""))
+    (tmp_path / "deploy" / "tls").mkdir()
+    (tmp_path / "deploy" / "tls" / "fullchain.pem").write_text(PEM_CERTIFICATE)
+    (tmp_path / "home").mkdir()
+    key_file = tmp_path / "home" / "notes.key"
+    _, other_key = certificate_and_key("www.example.com")
+    _, encrypted_key = certificate_and_key("www.example.com", passphrase=b"secret")
+    for key, message in [
+        (other_key, "is not the key of"),
+        (encrypted_key, "is encrypted with a passphrase"),
+        ("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n", "no readable PEM"),
+    ]:
+        key_file.write_text(key)
+        with pytest.raises(ConfigError) as exc_info:
+            check_config(path)
+        (problem,) = exc_info.value.problems
+        assert problem.startswith(f"environments.production.tls.private_key: {key_file} ")
+        assert message in problem
+        assert key.splitlines()[1] not in problem
+
+
+def test_tls_provided_without_files_is_refused_and_the_names_still_work():
+    assert only_problem(config_text(environment="tls: provided\n", acme_email="")) == (
+        "environments.production.tls: provided needs the certificate and its key: write tls: "
+        "with certificate: PATH and private_key: PATH (PEM files on this machine) under it"
+    )
+    problem = only_problem(config_text(environment="tls: {certificate: a.pem}\n", acme_email=""))
+    assert problem.startswith("environments.production.tls.private_key: missing")
+    problems = problems_of(config_text(environment="tls: {certficate: a.pem, private_key: k}\n"))
+    assert problems == [
+        "environments.production.tls.certificate: missing; add certificate:",
+        "environments.production.tls.certficate: unknown key 'certficate' (did you mean "
+        "'certificate'?)",
+    ]
+    for name in ("acme", "self-signed"):
+        env = parse_config(config_text(environment=f"tls: {name}\n")).environment("production")
+        assert env.tls == env.tls_source == name
+    assert only_problem(config_text(environment="tls: selfsigned\n")).startswith(
+        "environments.production.tls: 'selfsigned' is not one of acme, self-signed, provided"
+    )

@@ -9,7 +9,7 @@ import pytest
 from djops import plan, runner
 from djops.commands import _playbook
 from djops.config import load_config, parse_config
-from djops.errors import UsageError
+from djops.errors import ConfigError, UsageError
 from djops.sandbox import hosts
 from djops.sandbox.paths import SandboxPaths
 
@@ -69,8 +69,13 @@ def test_a_host_serves_only_the_services_the_project_uses(services, groups):
 def test_remote_hosts_keep_their_user_and_address():
     config = load_config(EXAMPLE / "deploy/djops.yml")
     inv = plan.inventory(config, "production")
+    key = config.environment("production").admin_users[0].keys[0]
     assert inv["all"]["hosts"] == {
-        "203.0.113.10": {"ansible_host": "203.0.113.10", "ansible_user": "deploy"}
+        "203.0.113.10": {
+            "ansible_host": "203.0.113.10",
+            "ansible_user": "deploy",
+            "base_users": [{"name": "deploy", "authorized_keys": [key], "sudo": True}],
+        }
     }
 
 
@@ -155,3 +160,77 @@ def test_runner_environment_points_at_the_collection_and_keeps_host_keys_checked
     assert Path(env["ANSIBLE_COLLECTIONS_PATH"], "ansible_collections/djops/django").exists()
     assert env["ANSIBLE_HOST_KEY_CHECKING"] == "True"
     assert env["ANSIBLE_PIPELINING"] == "True"
+
+
+ED25519 = (Path(__file__).parent / "fixtures" / "ssh" / "ed25519.pub").read_text().strip()
+ED25519_BOB = (Path(__file__).parent / "fixtures" / "ssh" / "ed25519_bob.pub").read_text().strip()
+
+
+def test_admin_users_become_base_users_on_every_host(sandbox_web1):
+    text = (
+        (EXAMPLE / "deploy/djops.yml")
+        .read_text()
+        .replace(
+            "    tls: self-signed\n",
+            "    tls: self-signed\n"
+            f"    admin_users:\n"
+            f"      - {{name: admin, keys: ['{ED25519_BOB}']}}\n"
+            f"      - {{name: alice, keys: ['{ED25519}', '{ED25519_BOB}']}}\n",
+        )
+    )
+    config = parse_config(text, "deploy/djops.yml")
+    web1 = plan.inventory(config, "sandbox", sandbox_web1)["all"]["hosts"]["web1"]
+    # The sandbox's own login (admin) keeps the key djops logs in with, and gains the one given.
+    assert web1["base_users"] == [
+        {
+            "name": "admin",
+            "authorized_keys": ["ssh-ed25519 AAAAC3Nza sandbox", ED25519_BOB],
+            "sudo": True,
+        },
+        {"name": "alice", "authorized_keys": [ED25519, ED25519_BOB], "sudo": True},
+    ]
+
+
+def test_a_provided_certificate_is_read_by_ansible_not_handed_over(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    text = (
+        (EXAMPLE / "deploy/djops.yml")
+        .read_text()
+        .replace(
+            "    acme_email: ops@example.com\n",
+            "    tls:\n      certificate: deploy/tls/fullchain.pem\n"
+            "      private_key: ~/notes.key\n",
+        )
+    )
+    config = parse_config(text, "deploy/djops.yml")
+    v = plan.project_vars(config, "production", EXAMPLE)
+    assert v["nginx_sites"][0]["tls"] == {
+        "source": "provided",
+        "certificate": "{{ lookup('ansible.builtin.file', djops_tls_certificate_file) }}",
+        "private_key": "{{ lookup('ansible.builtin.file', djops_tls_private_key_file) }}",
+    }
+    assert v["djops_tls_certificate_file"] == str(EXAMPLE / "deploy/tls/fullchain.pem")
+    assert v["djops_tls_private_key_file"] == str(tmp_path / "notes.key")
+
+
+def test_provision_stops_before_ansible_when_a_real_host_would_lock_djops_out(
+    tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from djops.cli import cli
+
+    (tmp_path / "deploy").mkdir()
+    text = (EXAMPLE / "deploy/djops.yml").read_text()
+    text = text[: text.index("    # Who may log in")]
+    (tmp_path / "deploy" / "djops.yml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    monkeypatch.setattr(runner, "run_playbook", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr(_playbook, "run_playbook", lambda *a, **k: ran.append(a))
+    result = CliRunner().invoke(cli, ["provision", "production"])
+    assert isinstance(result.exception, ConfigError), result.output
+    assert result.exception.problems[0].startswith(
+        "environments.production.admin_users: missing; the servers are hardened"
+    )
+    assert ran == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -69,6 +70,73 @@ def run_validate(tmp_path: Path, role: str, variables: dict) -> subprocess.Compl
         timeout=300,
         check=False,
     )
+
+
+def run_validate_many(
+    tmp_path: Path, cases: dict[str, tuple[list[str], dict]]
+) -> tuple[dict[str, dict[str, int]], str]:
+    """Run several roles' validate.yml for many cases in one ansible-playbook run.
+
+    `cases` maps a case name to the roles to validate and their variables: each case is an
+    inventory host of its own (connection local, check mode), with the variables as host
+    variables. Returns PLAY RECAP's counts per case (a case passed when failed is 0) and
+    Ansible's output.
+    """
+    roles = sorted({role for role_list, _ in cases.values() for role in role_list})
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": "/usr/bin/python3",
+            },
+            "hosts": {name: variables for name, (_, variables) in cases.items()},
+            "children": {
+                f"validate_{role}": {
+                    "hosts": {
+                        name: {} for name, (role_list, _) in cases.items() if role in role_list
+                    }
+                }
+                for role in roles
+            },
+        }
+    }
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    plays = []
+    for role in roles:
+        plays.append(
+            f"- hosts: validate_{role}\n  gather_facts: {'true' if role == 'base' else 'false'}\n"
+            "  tasks:\n"
+            f"    - ansible.builtin.include_role:\n        name: djops.django.{role}\n"
+            "        tasks_from: validate\n"
+        )
+    playbook = tmp_path / "validate.yml"
+    playbook.write_text("".join(plays))
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_HOME": str(tmp_path / "home"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_FORKS": "20",
+        "ANSIBLE_GATHER_SUBSET": "min",
+    }
+    result = subprocess.run(
+        ["ansible-playbook", "--check", "-i", str(tmp_path / "inventory.json"), str(playbook)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+        check=False,
+    )
+    recap = {}
+    for line in result.stdout.split("PLAY RECAP")[-1].splitlines():
+        found = re.fullmatch(r"(\S+)\s+: (ok=.*)", line.strip())
+        if found:
+            counts = re.findall(r"(\w+)=(\d+)", found.group(2))
+            recap[found.group(1)] = {key: int(value) for key, value in counts}
+    return recap, result.stdout + result.stderr
 
 
 def test_nginx_accepts_the_default_site(tmp_path: Path):

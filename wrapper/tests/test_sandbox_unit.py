@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 
 import pytest
 
 from djops import cli
-from djops.errors import UsageError
+from djops.errors import OperationFailed, UsageError
 from djops.sandbox import hosts, images, inventory, names, network, system
 from djops.sandbox.paths import SandboxPaths
 
@@ -122,3 +125,16 @@ def test_version_and_help_exit_0(monkeypatch, capsys):
     code, out, _ = run_main(monkeypatch, capsys, "--help")
     assert code == 0
     assert "sandbox" in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and ip")
+def test_a_process_in_this_machines_own_network_is_never_addressed_as_a_host():
+    # This process is in the machine's own namespace: attaching it must stop before any address
+    # or route is set. The index has no veth, so a missing guard fails on that, not on eth0.
+    before = subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True).stdout
+    try:
+        with pytest.raises(OperationFailed, match="not in a network namespace of its own"):
+            network.attach("t-own-netns", 249, os.getpid())
+    finally:
+        subprocess.run(["ip", "netns", "delete", network.netns_name("t-own-netns")], check=False)
+    assert subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True).stdout == before

@@ -12,6 +12,7 @@ report its problems even when some field is broken; pydantic's after-validators 
 
 from __future__ import annotations
 
+import base64
 import difflib
 import ipaddress
 import json
@@ -30,8 +31,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StrictInt,
+    Tag,
     ValidationError,
     ValidationInfo,
     model_validator,
@@ -76,6 +79,18 @@ _RESERVED_APP_NAMES = frozenset(
         "djops",
     }
     | _ETC_DJOPS_DIRS
+)  # fmt: skip
+# Accounts a server often has besides the distribution's: logins made by cloud images and admins,
+# and services installed by hand. The appserver role refuses any existing account djops did not
+# make when it provisions; this list catches the usual ones offline, in `djops config check`.
+_COMMON_ACCOUNT_NAMES = frozenset(
+    {
+        "deploy", "git", "mysql", "mariadb", "mongodb", "memcache", "rabbitmq", "postfix",
+        "dovecot", "bind", "named", "unbound", "haproxy", "apache", "gitlab", "gitea", "jenkins",
+        "prometheus", "grafana", "elasticsearch", "vagrant", "centos", "fedora", "avahi",
+        "colord", "geoclue", "saned", "rtkit", "whoopsie", "kernoops", "pulse", "lightdm", "gdm",
+        "cups", "ftp", "www", "user", "guest",
+    }
 )  # fmt: skip
 # PostgreSQL refuses role names starting with this; an app's are <app>_owner, <app>_a and <app>_b.
 _POSTGRES_ROLE_PREFIX = "pg_"
@@ -136,12 +151,21 @@ def _fail(message: str) -> NoReturn:
     raise PydanticCustomError("djops", "{message}", {"message": message})
 
 
+# Values echoed in messages are cut to this length: a message names the value, it does not dump it
+# (a list built from aliases can be megabytes long).
+_SHOWN_LENGTH = 80
+
+
+def _clip(text: str, limit: int = _SHOWN_LENGTH) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
-    return repr(value)
+    return _clip(repr(value))
 
 
 # --- single-field validators ------------------------------------------------------------------
@@ -162,6 +186,11 @@ def _check_app(value: str) -> str:
         _fail(f"{value!r} is the name of djops' own directory /etc/djops/{value}; choose another")
     if value in _RESERVED_APP_NAMES:
         _fail(f"{value!r} already belongs to the system or to PostgreSQL/Redis; choose another")
+    if value in _COMMON_ACCOUNT_NAMES:
+        _fail(
+            f"{value!r} is the name of an account servers often have (a login or a service); "
+            "the app's own unix user would take it over: choose another"
+        )
     # The app's roles are <app>_owner, <app>_a and <app>_b: "pg" makes pg_owner too.
     if f"{value}_".startswith(_POSTGRES_ROLE_PREFIX):
         _fail(
@@ -378,10 +407,36 @@ def _check_domain(value: str) -> str:
     problem = _host_name_problem(value, lowercase=True)
     if problem:
         _fail(problem)
+    if value == "localhost" or value.endswith(".localhost"):
+        _fail(
+            f"{value!r}: localhost names always mean the visitor's own machine (RFC 6761) and "
+            "cannot get a certificate; give the name the server is reached by"
+        )
+    if "." not in value:
+        _fail(
+            f"{value!r} is a single label; give a fully qualified name such as "
+            f"'{value}.example.com' (certificates and nginx need a dotted name)"
+        )
+    if not value.rsplit(".", 1)[1][0].isalpha():
+        _fail(f"{value!r}: the last label (the top-level domain) must start with a letter")
     return value
 
 
+def _scope_id_problem(address: str) -> str | None:
+    # Python reads fe80::1%eth0 as an address; Ansible and ssh would pass the scope id on, and
+    # shell text after the % (fe80::1%$(id)) with it.
+    if "%" in address and _is_ip(address.partition("%")[0]):
+        return (
+            f"{_clip(repr(address))}: addresses with a scope id (%…) are not supported; give a "
+            "global address or a host name"
+        )
+    return None
+
+
 def _check_address(value: str) -> str:
+    scoped = _scope_id_problem(value.strip("[]"))
+    if scoped:
+        _fail(scoped)
     if _is_ip(value):
         return value
     if value.startswith("[") and value.endswith("]") and _is_ip(value[1:-1]):
@@ -400,6 +455,84 @@ def _check_unix_user(value: str) -> str:
             f"{value!r} is not a valid unix user name (lowercase letters, digits, _ and -, "
             "starting with a letter or _, at most 32 characters)"
         )
+    return value
+
+
+# Key types sshd accepts for users, with the length of the base64 key data when it is fixed, and
+# the shortest RSA key data accepted (2048 bits): the base role's own table
+# (roles/base/vars/main.yml, __base_ssh_key_types), which refuses any other key.
+_SSH_KEY_TYPES = {
+    "ssh-ed25519": 68,
+    "sk-ssh-ed25519@openssh.com": 0,
+    "ssh-rsa": 0,
+    "ecdsa-sha2-nistp256": 140,
+    "ecdsa-sha2-nistp384": 184,
+    "ecdsa-sha2-nistp521": 228,
+    "sk-ecdsa-sha2-nistp256@openssh.com": 0,
+}
+_SSH_RSA_MIN_BLOB = 372
+_BASE64_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def _public_key_problem(value: str) -> str | None:
+    """Why `value` is not one OpenSSH public key line (type, base64 data, comment), or None.
+
+    Never quotes more than the key type: a private key pasted here must not be echoed.
+    """
+    text = value.strip()
+    if "PRIVATE KEY" in text:
+        return (
+            "is a private key, which must never leave your machine: give the public key, the "
+            "one line of the .pub file (ssh-keygen -y -f KEYFILE prints it)"
+        )
+    if not text:
+        return "is empty; give a public key line such as 'ssh-ed25519 AAAA… you@laptop'"
+    if "\n" in text or "\r" in text:
+        return "holds several lines; give one public key per list item"
+    parts = text.split()
+    key_type = parts[0]
+    if key_type not in _SSH_KEY_TYPES:
+        shown = _clip(repr(key_type), 40)
+        return (
+            f"is not an OpenSSH public key: it starts with {shown}, not one of "
+            f"{', '.join(_SSH_KEY_TYPES)} (give the .pub file's line)"
+        )
+    blob = parts[1] if len(parts) > 1 else ""
+    if not _BASE64_RE.fullmatch(blob) or len(blob) % 4:
+        return f"the key data after {key_type} is not base64 (cut or wrapped when copied?)"
+    data = base64.b64decode(blob)
+    embedded = data[4 : 4 + int.from_bytes(data[:4], "big")] if len(data) >= 4 else b""
+    if embedded != key_type.encode():
+        return f"the key data is not a {key_type} key (damaged or mislabelled)"
+    length = _SSH_KEY_TYPES[key_type]
+    if length and len(blob) != length:
+        return f"the {key_type} key data has the wrong length (cut short?)"
+    if key_type == "ssh-rsa" and len(blob) < _SSH_RSA_MIN_BLOB:
+        return "is an RSA key shorter than 2048 bits; make a new key (ssh-keygen -t ed25519)"
+    return None
+
+
+def _check_public_key(value: str) -> str:
+    problem = _public_key_problem(value)
+    if problem:
+        _fail(problem)
+    return value.strip()
+
+
+# Accounts an admin user must not be: root is never managed (root login is always refused), the
+# others run the services djops installs.
+_NOT_ADMIN_NAMES = frozenset({"root", "www-data", "postgres", "redis", "nobody", "daemon", "sshd"})
+
+
+def _check_admin_name(value: str) -> str:
+    _check_unix_user(value)
+    if value in _NOT_ADMIN_NAMES:
+        why = (
+            "root login is always refused; give the name of a user that uses sudo"
+            if value == "root"
+            else "it is a system or service account"
+        )
+        _fail(f"{value!r} cannot be an admin user: {why}")
     return value
 
 
@@ -465,6 +598,8 @@ SandboxName = Annotated[str, AfterValidator(_check_sandbox_name)]
 Port = Annotated[StrictInt, AfterValidator(_check_port)]
 Email = Annotated[str, AfterValidator(_check_email)]
 HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]
+PublicKey = Annotated[str, AfterValidator(_check_public_key)]
+AdminName = Annotated[str, AfterValidator(_check_admin_name)]
 
 
 # --- hosts ------------------------------------------------------------------------------------
@@ -499,6 +634,9 @@ def parse_host_string(text: str) -> dict[str, Any]:
             )
         result["user"] = user
     port_text = None
+    scoped = _scope_id_problem(value.partition("]")[0].lstrip("["))
+    if scoped:
+        raise ValueError(f"{_clip(repr(text))}: {scoped}")
     if value.startswith("["):
         address, bracket, rest = value[1:].partition("]")
         if not bracket or not _is_ip(address) or (rest and not rest.startswith(":")):
@@ -644,18 +782,64 @@ class Hooks(_Model):
     after_switch: HookList = ()
 
 
+class AdminUser(_Model):
+    """A person who administers the servers: a sudo user that logs in with these keys."""
+
+    name: AdminName
+    keys: Annotated[tuple[PublicKey, ...], Field(min_length=1)]
+
+
+def _check_controller_file(value: str) -> str:
+    if not value.strip():
+        _fail("is empty; give the file's path on this machine")
+    if "\n" in value or "\0" in value:
+        _fail("must be a file's path, not its content (give the path of the PEM file)")
+    return value
+
+
+ControllerFile = Annotated[str, AfterValidator(_check_controller_file)]
+
+
+class ProvidedTls(_Model):
+    """tls: with a certificate of your own: PEM files on this machine, sent to the web hosts.
+
+    Paths are relative to the repository root, absolute, or start with ~.
+    """
+
+    source: Literal["provided"] = "provided"
+    certificate: ControllerFile
+    private_key: ControllerFile
+
+
+def _tls_form(value: Any) -> str:
+    return "files" if isinstance(value, Mapping) else "name"
+
+
+TlsSetting = Annotated[
+    Annotated[Literal["acme", "self-signed", "provided"], Tag("name")]
+    | Annotated[ProvidedTls, Tag("files")],
+    Discriminator(_tls_form),
+]
+_UNION_TAGS = frozenset({"name", "files"})
+
+
 class Environment(_Model):
     """One place the app is deployed to (staging, production, …)."""
 
     hosts: Annotated[tuple[Host, ...], Field(min_length=1)]
     domains: Annotated[tuple[DomainName, ...], Field(min_length=1)]
-    tls: Literal["acme", "self-signed", "provided"] = "acme"
+    tls: TlsSetting = "acme"
     acme_email: Email | None = None
     acme_directory: HttpsUrl = LETSENCRYPT_PRODUCTION
+    admin_users: tuple[AdminUser, ...] = ()
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict)
 
     def hosts_with(self, role: Role) -> tuple[Host, ...]:
         return tuple(h for h in self.hosts if role in h.roles)
+
+    @property
+    def tls_source(self) -> Literal["acme", "self-signed", "provided"]:
+        return "provided" if isinstance(self.tls, ProvidedTls) else self.tls
 
 
 class ProjectConfig(_Model):
@@ -896,12 +1080,50 @@ def _env_problems(env: Any, loc: Loc, names: Mapping[str, str]) -> list[Problem]
     return problems
 
 
+# Top-level domains kept for tests, examples and local networks (RFC 2606, 6761, 6762, 8375):
+# Let's Encrypt issues no certificates for names under them.
+_UNISSUABLE_TLDS = ("test", "example", "invalid", "local", "internal", "home.arpa", "onion")
+# Let's Encrypt's limit of names on one certificate (each site gets one certificate).
+_ACME_MAX_DOMAINS = 100
+
+
+def _acme_domain_problems(domains: Any, loc: Loc) -> list[Problem]:
+    if not isinstance(domains, list | tuple):
+        return []
+    problems = []
+    if len(domains) > _ACME_MAX_DOMAINS:
+        problems.append(
+            Problem(
+                loc,
+                f"{len(domains)} names; an ACME certificate carries at most {_ACME_MAX_DOMAINS} "
+                "(Let's Encrypt's limit): list fewer, or split the names over environments",
+            )
+        )
+    for index, domain in enumerate(domains):
+        if not isinstance(domain, str):
+            continue
+        tld = next((t for t in _UNISSUABLE_TLDS if domain.endswith(f".{t}")), None)
+        if tld is not None:
+            problems.append(
+                Problem(
+                    (*loc, index),
+                    f"{domain!r}: names under .{tld} are reserved and Let's Encrypt issues no "
+                    "certificates for them; use tls: self-signed (or tls: provided)",
+                )
+            )
+    return problems
+
+
 def _environment_problems(
     environment: Mapping[str, Any], loc: Loc, names: Mapping[str, str], services: Sequence[str]
 ) -> list[Problem]:
     problems = _hosts_problems(environment.get("hosts"), (*loc, "hosts"), services)
     problems.extend(_duplicate_problems(environment.get("domains"), (*loc, "domains"), "domain"))
     tls = environment.get("tls", "acme")
+    directory = environment.get("acme_directory", LETSENCRYPT_PRODUCTION)
+    if tls == "acme" and directory in (LETSENCRYPT_PRODUCTION, LETSENCRYPT_STAGING):
+        # A private ACME server (a company CA, a test one) sets its own rules.
+        problems.extend(_acme_domain_problems(environment.get("domains"), (*loc, "domains")))
     if tls == "acme" and not _present(environment, "acme_email"):
         why = "tls: acme" if "tls" in environment else "tls is acme by default, which"
         problems.append(
@@ -911,7 +1133,59 @@ def _environment_problems(
                 "acme_email: you@example.com (or set tls: self-signed or tls: provided)",
             )
         )
+    if tls == "provided":
+        problems.append(
+            Problem(
+                (*loc, "tls"),
+                "provided needs the certificate and its key: write tls: with certificate: PATH "
+                "and private_key: PATH (PEM files on this machine) under it",
+            )
+        )
+    problems.extend(_admin_users_problems(environment.get("admin_users"), (*loc, "admin_users")))
     problems.extend(_env_problems(environment.get("env"), (*loc, "env"), names))
+    return problems
+
+
+def _admin_users_problems(users: Any, loc: Loc) -> list[Problem]:
+    if not isinstance(users, list | tuple):
+        return []
+    names = [u.get("name") if isinstance(u, Mapping) else None for u in users]
+    return [
+        Problem((*p.loc, "name"), p.message) for p in _duplicate_problems(names, loc, "admin user")
+    ]
+
+
+def _app_account_problems(app: Any, environments: Mapping[str, Any]) -> list[Problem]:
+    """The app's unix user must not be an account the config names: a login or an admin user."""
+    if not isinstance(app, str):
+        return []
+    problems = []
+    for name, environment in environments.items():
+        if not isinstance(environment, Mapping):
+            continue
+        loc: Loc = ("environments", name)
+        hosts = environment.get("hosts")
+        for index, entry in enumerate(hosts if isinstance(hosts, list | tuple) else ()):
+            host = _raw_host(entry)
+            if host is not None and host.get("user") == app:
+                problems.append(
+                    Problem(
+                        (*loc, "hosts", index),
+                        f"djops logs in as {app!r}, the app's name: the app's own unix user would "
+                        "replace that login's home, shell and password and lock you out; "
+                        "choose another app name or log in as another user",
+                    )
+                )
+        users = environment.get("admin_users")
+        for index, user in enumerate(users if isinstance(users, list | tuple) else ()):
+            if isinstance(user, Mapping) and user.get("name") == app:
+                problems.append(
+                    Problem(
+                        (*loc, "admin_users", index, "name"),
+                        f"{app!r} is the app's name: the app's own unix user would take over this "
+                        "admin's account; choose another app name or admin name",
+                    )
+                )
     return problems
 
 
@@ -948,6 +1222,7 @@ def _cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
         services = ()
     environments = data.get("environments")
     if isinstance(environments, Mapping):
+        problems.extend(_app_account_problems(data.get("app"), environments))
         for name, environment in environments.items():
             if isinstance(environment, Mapping):
                 problems.extend(
@@ -959,6 +1234,9 @@ def _cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
 # --- reading the YAML, keeping where each value came from --------------------------------------
 
 _MAX_DEPTH = 32
+# Values built, aliases expanded: a real config has a few hundred. Aliases of aliases grow
+# exponentially (a 600-byte file can stand for millions of values), so building stops here.
+_MAX_NODES = 20_000
 
 
 @dataclass
@@ -969,9 +1247,14 @@ class _Document:
     marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     scalars: dict[Loc, yaml.ScalarNode] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    nodes: int = 0
 
 
 class _TooDeep(Exception):
+    pass
+
+
+class _TooMany(Exception):
     pass
 
 
@@ -981,6 +1264,9 @@ def _build(node: yaml.Node, loc: Loc, doc: _Document, loader: yaml.SafeLoader, d
     # silently dropped, and each path remembers its line.
     if depth > _MAX_DEPTH:
         raise _TooDeep
+    doc.nodes += 1
+    if doc.nodes > _MAX_NODES:
+        raise _TooMany
     if isinstance(node, yaml.MappingNode):
         merged: dict[str, Any] = {}
         own: dict[str, Any] = {}
@@ -988,10 +1274,22 @@ def _build(node: yaml.Node, loc: Loc, doc: _Document, loader: yaml.SafeLoader, d
             if key_node.tag == "tag:yaml.org,2002:merge":
                 is_list = isinstance(value_node, yaml.SequenceNode)
                 for source in value_node.value if is_list else [value_node]:
+                    if not isinstance(source, yaml.MappingNode):
+                        line = source.start_mark.line + 1
+                        doc.problems.append(
+                            Problem(
+                                loc,
+                                f"line {line}: '<<' merges mappings only (<<: *name or "
+                                "<<: [*a, *b], each naming a mapping); this is "
+                                + (
+                                    "a list" if isinstance(source, yaml.SequenceNode) else "a value"
+                                ),
+                            )
+                        )
+                        continue
                     built = _build(source, loc, doc, loader, depth + 1)
-                    if isinstance(built, dict):
-                        for key, value in built.items():
-                            merged.setdefault(key, value)
+                    for key, value in built.items():
+                        merged.setdefault(key, value)
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -1052,6 +1350,14 @@ def _parse_yaml(text: str, source: str) -> _Document:
         raise ConfigError(source, [_yaml_error(exc)]) from None
     except (_TooDeep, RecursionError):
         raise ConfigError(source, ["nested too deeply (an alias that refers to itself?)"]) from None
+    except _TooMany:
+        raise ConfigError(
+            source,
+            [
+                f"too many YAML nodes (aliases expanding to {_MAX_NODES}+); a config needs a few "
+                "hundred: use anchors and aliases for shared values, not aliases of aliases"
+            ],
+        ) from None
     finally:
         loader.dispose()
     return doc
@@ -1073,7 +1379,9 @@ _EMPTY_HINTS = {
     "domains": "list at least one domain the app answers to, e.g. [www.example.com]",
     "roles": "give at least one role of web, app, db, cache (or leave roles out for all four)",
 }
-_ENVIRONMENT_FIELDS = frozenset({"hosts", "domains", "tls", "acme_email", "acme_directory"})
+_ENVIRONMENT_FIELDS = frozenset(
+    {"hosts", "domains", "tls", "acme_email", "acme_directory", "admin_users"}
+)
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -1084,7 +1392,13 @@ def _unwrap(annotation: Any) -> Any:
         elif origin is Union or origin is types.UnionType:
             members = [a for a in get_args(annotation) if a is not type(None)]
             if len(members) != 1:
-                return annotation
+                # tls: is a name or a mapping; its keys are those of the mapping's model.
+                models = [
+                    m
+                    for m in map(_unwrap, members)
+                    if isinstance(m, type) and issubclass(m, BaseModel)
+                ]
+                return models[0] if len(models) == 1 else annotation
             annotation = members[0]
         else:
             return annotation
@@ -1167,8 +1481,8 @@ def _not_a_string(loc: Loc, value: Any, doc: _Document) -> str:
         if isinstance(value, float) and repr(value) != node.value:
             kind = f"the number {value!r}"
         return (
-            f"{node.value} is read as {kind} in YAML, not a string; "
-            f'quote it: {written}"{node.value}"'
+            f"{_clip(node.value)} is read as {kind} in YAML, not a string; "
+            f'quote it: {written}"{_clip(node.value)}"'
         )
     return f"must be a string, not {_yaml_kind(value)}"
 
@@ -1178,13 +1492,18 @@ def _not_an_int(value: Any) -> str:
         return f"must be a number; write it without quotes: {value.strip()}"
     if value is None:
         return "has no value; give a whole number"
-    shown = repr(value) if isinstance(value, str) else _yaml_kind(value)
+    shown = _show(value) if isinstance(value, str) else _yaml_kind(value)
     return f"must be a whole number, not {shown}"
 
 
 def _translate(error: Mapping[str, Any], doc: _Document) -> Problem | None:
     raw_loc = tuple(error["loc"])
-    loc: Loc = tuple(p for p in raw_loc if p != "[key]")
+    # The tag after tls (which form of tls: was read) is pydantic's, not a key of the file.
+    loc: Loc = tuple(
+        p
+        for i, p in enumerate(raw_loc)
+        if p != "[key]" and not (p in _UNION_TAGS and i and raw_loc[i - 1] == "tls")
+    )
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
@@ -1217,7 +1536,7 @@ def _translate(error: Mapping[str, Any], doc: _Document) -> Problem | None:
         if value is None:
             return Problem(loc, "has no value; give a list, e.g. [a, b]")
         if isinstance(value, str):
-            return Problem(loc, f"must be a list; write [{value}] for a single entry")
+            return Problem(loc, f"must be a list; write [{_clip(value)}] for a single entry")
         return Problem(loc, f"must be a list, not {_yaml_kind(value)}")
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         if value is None:
@@ -1406,6 +1725,120 @@ def project_problems(config: ProjectConfig, root: Path) -> list[str]:
         resolve_python(config, root)
     except UsageError as exc:
         problems.append(str(exc))
+    problems.extend(provision_problems(config, root))
+    return problems
+
+
+def provision_problems(config: ProjectConfig, root: Path) -> list[str]:
+    """What would stop `djops provision` on the servers: TLS files, admin users."""
+    problems = []
+    for name, environment in config.environments.items():
+        if isinstance(environment.tls, ProvidedTls):
+            problems.extend(_provided_tls_problems(environment.tls, root, ("environments", name)))
+    problems.extend(access_problems(config))
+    return problems
+
+
+def controller_file(root: Path, value: str) -> Path:
+    """A path of the config on this machine: ~ expanded, relative to the repository root."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+# What each file must hold, by the PEM labels it may start with.
+_PEM_LABELS = {
+    "certificate": ("CERTIFICATE",),
+    "private_key": ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY"),
+}
+
+
+def _provided_tls_problems(tls: ProvidedTls, root: Path, loc: Loc) -> list[str]:
+    problems = []
+    for key in ("certificate", "private_key"):
+        where = format_loc((*loc, "tls", key))
+        path = controller_file(root, getattr(tls, key))
+        try:
+            head = path.read_bytes()[: 64 * 1024].decode("ascii", errors="replace")
+        except FileNotFoundError:
+            problems.append(f"{where}: {path} does not exist")
+            continue
+        except OSError as exc:
+            problems.append(f"{where}: {path} cannot be read: {exc.strerror or exc}")
+            continue
+        labels = re.findall(r"-----BEGIN ([A-Z0-9 ]+)-----", head)
+        if not labels or labels[0] not in _PEM_LABELS[key]:
+            what = "certificate chain (leaf first)" if key == "certificate" else "private key"
+            problems.append(f"{where}: {path} is not a PEM {what}")
+    if not problems:
+        problems.extend(_key_pair_problems(tls, root, loc))
+    return problems
+
+
+def _key_pair_problems(tls: ProvidedTls, root: Path, loc: Loc) -> list[str]:
+    """The web hosts refuse a key that is not the certificate's: say so before they are reached.
+
+    Messages name the files only; nothing read from the key is shown.
+    """
+    # cryptography comes with ansible-core; imported here, as only this check needs it.
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    certificate_path = controller_file(root, tls.certificate)
+    key_path = controller_file(root, tls.private_key)
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    encoding = serialization.Encoding.PEM
+    try:
+        certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
+    except ValueError:
+        where = format_loc((*loc, "tls", "certificate"))
+        return [f"{where}: {certificate_path} holds no readable PEM certificate"]
+    where = format_loc((*loc, "tls", "private_key"))
+    try:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except TypeError:
+        return [
+            f"{where}: {key_path} is encrypted with a passphrase; the web server reads it "
+            "unattended: give it without one (openssl pkey -in KEY -out NEW) and keep it private"
+        ]
+    except (ValueError, UnsupportedAlgorithm):
+        return [f"{where}: {key_path} holds no readable PEM private key"]
+    if key.public_key().public_bytes(encoding, public) != certificate.public_key().public_bytes(
+        encoding, public
+    ):
+        return [
+            f"{where}: {key_path} is not the key of {certificate_path} (their public keys "
+            "differ); give the key the certificate was issued for"
+        ]
+    return []
+
+
+def access_problems(config: ProjectConfig) -> list[str]:
+    """What keeps the base role from hardening a real host without locking djops out.
+
+    The base role turns password and root login off and lets in only the users it manages: the
+    login user of every real host must be one of admin_users (or root, with admin_users to take
+    over). Sandbox hosts bring their own admin user.
+    """
+    problems = []
+    for name, environment in config.environments.items():
+        loc: Loc = ("environments", name)
+        admins = {user.name for user in environment.admin_users}
+        real = [(i, h) for i, h in enumerate(environment.hosts) if not h.is_sandbox]
+        if real and not admins:
+            problems.append(
+                f"{format_loc((*loc, 'admin_users'))}: missing; the servers are hardened to let "
+                "in only the admin users listed here: add admin_users: with your user name and "
+                "public key (see docs/config.md)"
+            )
+            continue
+        for index, host in real:
+            if host.user is not None and host.user != "root" and host.user not in admins:
+                problems.append(
+                    f"{format_loc((*loc, 'hosts', index))}: djops logs in as {host.user!r}, "
+                    "which is not in admin_users; hardening would shut it out: add it to "
+                    "admin_users with its public key"
+                )
     return problems
 
 

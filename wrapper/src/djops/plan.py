@@ -10,7 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from djops.config import ProjectConfig, resolve_python
+from djops.config import (
+    Environment,
+    ProjectConfig,
+    ProvidedTls,
+    controller_file,
+    resolve_python,
+)
 from djops.errors import UsageError
 from djops.sandbox import hosts as sandbox_hosts
 from djops.sandbox import inventory as sandbox_inventory
@@ -37,19 +43,16 @@ def inventory(config: ProjectConfig, env_name: str, paths: SandboxPaths | None =
                 )
             host_vars = sandbox_inventory.host_vars(paths, state)
             # Hardening keeps the sandbox's admin user, with the key it logs in with.
-            host_vars["base_users"] = [
-                {
-                    "name": state.user,
-                    "authorized_keys": [paths.ssh_key.with_suffix(".pub").read_text().strip()],
-                    "sudo": True,
-                }
-            ]
+            sandbox_key = paths.ssh_key.with_suffix(".pub").read_text().strip()
+            host_vars["base_users"] = admin_users(env, state.user, sandbox_key)
         else:
             host_vars = {"ansible_host": host.address}
             if host.user:
                 host_vars["ansible_user"] = host.user
             if host.port:
                 host_vars["ansible_port"] = host.port
+            if env.admin_users:
+                host_vars["base_users"] = admin_users(env)
         all_hosts[host.name] = host_vars
         for role in host.roles:
             # A host is a db or cache host only for a project that uses that service: without
@@ -62,6 +65,48 @@ def inventory(config: ProjectConfig, env_name: str, paths: SandboxPaths | None =
     return {"all": {"hosts": all_hosts, "children": groups}}
 
 
+def admin_users(
+    env: Environment, login_user: str | None = None, login_key: str | None = None
+) -> list[dict[str, Any]]:
+    """admin_users: as the base role's base_users: sudo users that log in with their keys.
+
+    A sandbox host's own login user (with the key djops logs in with) comes first, merged with
+    an admin user of the same name.
+    """
+    users = [
+        {"name": user.name, "authorized_keys": list(user.keys), "sudo": True}
+        for user in env.admin_users
+    ]
+    if login_user is None:
+        return users
+    login = next((u for u in users if u["name"] == login_user), None)
+    if login is None:
+        return [{"name": login_user, "authorized_keys": [login_key], "sudo": True}, *users]
+    if login_key not in login["authorized_keys"]:
+        login["authorized_keys"].insert(0, login_key)
+    return [login, *(u for u in users if u is not login)]
+
+
+def tls_settings(env: Environment, project_root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The nginx site's tls: and the variables it refers to.
+
+    A provided certificate and key are read on the controller by Ansible when the role needs
+    them (a file lookup): the key is never written into the variables djops hands over.
+    """
+    if not isinstance(env.tls, ProvidedTls):
+        return {"source": TLS_SOURCES[env.tls]}, {}
+    files = {
+        "djops_tls_certificate_file": str(controller_file(project_root, env.tls.certificate)),
+        "djops_tls_private_key_file": str(controller_file(project_root, env.tls.private_key)),
+    }
+    tls = {
+        "source": "provided",
+        "certificate": "{{ lookup('ansible.builtin.file', djops_tls_certificate_file) }}",
+        "private_key": "{{ lookup('ansible.builtin.file', djops_tls_private_key_file) }}",
+    }
+    return tls, files
+
+
 def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> dict[str, Any]:
     """The roles' own variables for this project and environment.
 
@@ -72,6 +117,7 @@ def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> di
     kind, entry_point = config.entry_point
     app = config.app
     app_hosts = [h.name for h in env.hosts_with("app")]
+    tls, tls_files = tls_settings(env, project_root)
     variables: dict[str, Any] = {
         "djops_app": app,
         "djops_environment": env_name,
@@ -104,9 +150,10 @@ def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> di
                 "socket": f"/run/djops-{app}.sock",
                 "static_root": f"/srv/{app}/current/static",
                 "media_root": f"/srv/{app}/shared/media",
-                "tls": {"source": TLS_SOURCES[env.tls]},
+                "tls": tls,
             }
         ],
+        **tls_files,
         "certbot_acme_directory": env.acme_directory,
         "certbot_acme_email": env.acme_email or "",
         # Each project provisions only its own app, and other projects may share these hosts:

@@ -12,6 +12,8 @@ from djops import config as config_mod
 from djops import plan
 from djops.runner import PlaybookRun, RunResult, run_playbook
 
+DEBUG_ACTIONS = ("debug", "ansible.builtin.debug", "ansible.legacy.debug")
+
 
 class Progress:
     """One line per task as it runs; failures under the task that failed."""
@@ -26,6 +28,12 @@ class Progress:
             click.echo(click.style(f"▸ {data.get('name', '')}", bold=True), err=True)
         elif kind == "playbook_on_task_start":
             click.echo(f"  {data.get('task', '')}", err=True)
+        elif kind == "runner_on_ok" and data.get("task_action") in DEBUG_ACTIONS:
+            # What a role says to the user (a deploy lock taken over, whose): under its task.
+            message = (data.get("res", {}) or {}).get("msg")
+            lines = message if isinstance(message, list) else str(message or "").splitlines()
+            for line in lines:
+                click.echo(f"    {data.get('host')}: {line}", err=True)
         elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get(
             "ignore_errors"
         ):

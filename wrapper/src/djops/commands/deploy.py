@@ -21,7 +21,11 @@ from djops.commands.config import config_option
     is_flag=True,
     help="Send the project directory as it is (uncommitted changes too) instead of a commit.",
 )
-@click.option("--force-unlock", is_flag=True, help="Take over a deploy lock another run left.")
+@click.option(
+    "--force-unlock",
+    is_flag=True,
+    help="Take over the deploy lock of another run (named in the output): only once it is gone.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of progress.")
 @click.pass_context
 def deploy(
@@ -70,14 +74,28 @@ def deploy(
 @click.option(
     "--to", "release", default="", help="The release to go back to (default: the previous)."
 )
+@click.option(
+    "--force-unlock",
+    is_flag=True,
+    help="Take over the deploy lock of another run (named in the output): only once it is gone.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of progress.")
 @click.pass_context
 def rollback(
-    ctx: click.Context, environment: str, config_path: Path | None, release: str, as_json: bool
+    ctx: click.Context,
+    environment: str,
+    config_path: Path | None,
+    release: str,
+    force_unlock: bool,
+    as_json: bool,
 ) -> None:
     """Switch ENVIRONMENT back to the previous release (or the one given with --to)."""
     project, root = _playbook.load(config_path, environment)
     run = _playbook.build_run(
-        "rollback.yml", project, root, environment, {"app_rollback_to": release}
+        "rollback.yml",
+        project,
+        root,
+        environment,
+        {"app_rollback_to": release, "app_force_unlock": force_unlock},
     )
     _playbook.execute(run, as_json=as_json, debug=ctx.obj["debug"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
+from djops.errors import OperationFailed
 from djops.sandbox import system
 
 SANDBOX_RANGE = ipaddress.ip_network("198.18.0.0/16")
@@ -89,6 +90,15 @@ def attach(name: str, index: int, container_pid: int) -> None:
     if netns_exists(ns):
         system.run(["ip", "netns", "delete", ns], check=False)
     system.run(["ip", "netns", "attach", ns, str(container_pid)])
+    # Everything below runs `ip -n NS`: were NS this machine's own namespace (a process that is
+    # not the container's, or one that has left it), it would give this machine's eth0 the
+    # host's address and replace its default route.
+    if Path("/run/netns", ns).stat().st_ino == Path("/proc/self/ns/net").stat().st_ino:
+        system.run(["ip", "netns", "delete", ns], check=False)
+        raise OperationFailed(
+            f"sandbox host {name}: process {container_pid} is not in a network namespace of its "
+            "own (the container did not start as expected; see its console log)"
+        )
     veth = veth_name(index)
     gw, addr = gateway_address(index), host_address(index)
     system.run(["ip", "addr", "replace", f"{gw}/24", "dev", veth])

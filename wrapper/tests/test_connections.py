@@ -1,0 +1,107 @@
+"""playbooks/tasks/connections.yml wires an app only to the services its project uses.
+
+Each case runs the task file with ansible-playbook against this machine (connection local), with
+the inventory groups `djops provision` makes for the project's services: a project without
+PostgreSQL or Redis has no db or cache host at all. The credentials are read from
+/etc/djops/secrets/<app>/, as the postgres and redis roles leave them; the test writes them for a
+throwaway app name and removes them again, so it needs root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from djops.plan import GROUPS, SERVICE_OF_GROUP
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / ".ansible" / "collections"
+pytestmark = pytest.mark.skipif(
+    shutil.which("ansible-playbook") is None or os.geteuid() != 0,
+    reason="needs ansible-playbook and root (it writes /etc/djops/secrets/<app>/)",
+)
+
+# Only names and booleans leave the run: never a credential.
+PLAYBOOK = """\
+- hosts: app
+  gather_facts: false
+  tasks:
+    - name: Connect the app
+      ansible.builtin.include_tasks: {connections}
+    - name: Say which URLs were set
+      ansible.builtin.copy:
+        content: "{{{{ {{'database': app_database_url | default('') | length > 0,
+                       'cache': app_redis_url | default('') | length > 0}} | to_json }}}}"
+        dest: {result}
+        mode: "0600"
+"""
+
+
+@pytest.fixture
+def app_secrets():
+    app = f"conn{uuid.uuid4().hex[:8]}"
+    directory = Path("/etc/djops/secrets") / app
+    directory.mkdir(parents=True, mode=0o700)
+    for name, value in {
+        "postgres_user": app,
+        "postgres_password": "pg-" + uuid.uuid4().hex,
+        "redis_password": "rd-" + uuid.uuid4().hex,
+    }.items():
+        (directory / name).write_text(value + "\n")
+    yield app
+    shutil.rmtree(directory)
+
+
+def connect(tmp_path: Path, app: str, services: list[str]) -> dict[str, bool]:
+    host = {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}
+    # As djops provision makes them: the host is in db or cache only for a service in use, and
+    # the service's host keeps the app only then (postgres_apps / redis_apps).
+    if "postgres" in services:
+        host["postgres_apps"] = [{"name": app}]
+    if "redis" in services:
+        host["redis_apps"] = [{"name": app}]
+    children = {
+        group: {"hosts": {"h1": {}} if SERVICE_OF_GROUP.get(group, "") in ("", *services) else {}}
+        for group in GROUPS
+    }
+    inventory = {"all": {"hosts": {"h1": host}, "children": children, "vars": {"app_name": app}}}
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    result = tmp_path / "result.json"
+    (tmp_path / "playbook.yml").write_text(
+        PLAYBOOK.format(connections=REPO / "playbooks" / "tasks" / "connections.yml", result=result)
+    )
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_HOME": str(tmp_path / "home"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+    }
+    run = subprocess.run(
+        ["ansible-playbook", "-i", "inventory.json", "playbook.yml"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads(result.read_text())
+
+
+@pytest.mark.parametrize(
+    "services",
+    [[], ["postgres"], ["redis"], ["postgres", "redis"]],
+    ids=["none", "postgres", "redis", "both"],
+)
+def test_an_app_is_wired_to_the_services_it_uses_only(tmp_path: Path, app_secrets: str, services):
+    wired = connect(tmp_path, app_secrets, services)
+    assert wired == {"database": "postgres" in services, "cache": "redis" in services}
