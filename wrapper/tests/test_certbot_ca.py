@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from ansible_local import ansible_env
 
 from djops.sandbox import ca
 from djops.sandbox.paths import SandboxPaths
@@ -59,14 +60,7 @@ def run_self_signed(tmp_path: Path, variables: dict) -> subprocess.CompletedProc
         )
     )
     (tmp_path / "tls" / "notes").mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-        "ANSIBLE_HOME": str(tmp_path / "home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-    }
+    env = ansible_env(tmp_path)
     result = subprocess.run(
         [
             "ansible-playbook",

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ansible_local import ansible_env
 
 REPO = Path(__file__).resolve().parents[2]
 ROLE = REPO / "roles" / "appserver"
@@ -50,12 +51,7 @@ def helper(tmp_path: Path) -> Path:
         "appserver_root": str(tmp_path / "srv"),
         "appserver_env": {"NOTES_MODE": "app"},
     }
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-        "ANSIBLE_HOME": str(tmp_path / "home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-    }
+    env = ansible_env(tmp_path)
     result = subprocess.run(
         [
             "ansible-playbook",
