@@ -128,6 +128,15 @@ def ssh():
     }
 
 
+def sudo():
+    # sudo-rs (Ubuntu 25.10 and later) refuses settings it does not have, such as logfile.
+    _, version = run("sudo", "--version")
+    first = version.split("\n")[0]
+    if first.startswith("Sudo version"):
+        return "sudo"
+    return "sudo-rs" if first.startswith("sudo-rs") else ""
+
+
 def users(names):
     state = {}
     for name in names:
@@ -171,6 +180,7 @@ def main():
             "stale": stale(request.get("unit_configs", {}), unit_state),
             "sysctl": sysctl(request.get("sysctl", [])),
             "ssh": ssh(),
+            "sudo": sudo(),
             "users": users(request.get("users", [])),
             "groups": sorted(g for g in request.get("groups", []) if g in existing_groups),
             "cron": cron,
