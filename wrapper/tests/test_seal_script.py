@@ -141,3 +141,35 @@ def test_seal_refuses_what_is_not_a_release(seal, name, message):
     result = seal(name)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_links_the_build_left_lead_nowhere(seal, tmp_path):
+    # The build user owned the release: a static/ or a mark that is a link to a file of the
+    # system must not hand that file to the app's group or open it to the web server.
+    outside = tmp_path / "outside"
+    (outside / "static").mkdir(parents=True)
+    (outside / "static" / "secret").write_text("root's\n")
+    (outside / "mark").write_text("root's\n")
+    for path in [outside, *outside.rglob("*")]:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    top = release(tmp_path, "r1", built=False)
+    shutil.rmtree(top / "static")
+    (top / "static").symlink_to(outside / "static")
+    (top / ".djops-built").symlink_to(outside / "mark")
+
+    result = seal("r1")
+
+    assert result.returncode == 0, result.stderr
+    for path in (outside / "static", outside / "static" / "secret", outside / "mark"):
+        info = path.stat()
+        assert (info.st_uid, info.st_gid) == (0, 0), path
+        acl = subprocess.run(
+            ["getfacl", "--omit-header", "--absolute-names", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert WEB not in acl, (path, acl)
+    mark = top / ".djops-built"
+    assert not mark.is_symlink()
+    assert mark.stat().st_gid == grp.getgrnam(APP).gr_gid
