@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from ansible_local import ansible_env
 
 from djops.plan import GROUPS, SERVICE_OF_GROUP
 
@@ -76,14 +77,7 @@ def connect(tmp_path: Path, app: str, services: list[str]) -> dict[str, bool]:
     (tmp_path / "playbook.yml").write_text(
         PLAYBOOK.format(connections=REPO / "playbooks" / "tasks" / "connections.yml", result=result)
     )
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-        "ANSIBLE_HOME": str(tmp_path / "home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-    }
+    env = ansible_env(tmp_path)
     run = subprocess.run(
         ["ansible-playbook", "-i", "inventory.json", "playbook.yml"],
         capture_output=True,

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from ansible_local import ansible_env
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / ".ansible" / "collections"
@@ -41,14 +42,7 @@ def run_validate(tmp_path: Path, role: str, variables: dict) -> subprocess.Compl
         "        tasks_from: validate\n"
     )
     (tmp_path / "vars.json").write_text(json.dumps(variables))
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-        "ANSIBLE_HOME": str(tmp_path / "home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-    }
+    env = ansible_env(tmp_path)
     return subprocess.run(
         [
             "ansible-playbook",
@@ -111,16 +105,7 @@ def run_validate_many(
         )
     playbook = tmp_path / "validate.yml"
     playbook.write_text("".join(plays))
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-        "ANSIBLE_HOME": str(tmp_path / "home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_FORKS": "20",
-        "ANSIBLE_GATHER_SUBSET": "min",
-    }
+    env = ansible_env(tmp_path, ANSIBLE_FORKS="20", ANSIBLE_GATHER_SUBSET="min")
     result = subprocess.run(
         ["ansible-playbook", "--check", "-i", str(tmp_path / "inventory.json"), str(playbook)],
         capture_output=True,
