@@ -12,8 +12,10 @@ set -eu
 release=$1 python=$2 requirements=$3 server=$4 reuse=$5 extra=$6 uv=$7 manage=$8 id=$9
 build_user=${10} build_home=${11} install=${12}
 shift 12
+# With the groups it has in its sandbox: the app's group among them, through which alone it
+# reaches the app's directory, and so the release.
 as_build_user() {
-  setpriv --reuid="$build_user" --regid="$build_user" --clear-groups -- "$@"
+  setpriv --reuid="$build_user" --regid="$build_user" --init-groups -- "$@"
 }
 project=$(dirname "$release/$requirements")
 # Not `python install --quiet`: that silences why a download failed too.
@@ -25,9 +27,18 @@ interpreter=$("$uv" python find "$python" 2>/dev/null) \
 prefix=$(readlink -f "$interpreter")
 prefix=${prefix%/bin/*}
 case $prefix in "$UV_PYTHON_INSTALL_DIR"/?*) chmod -R go+rX -- "$prefix" ;; esac
-key=$( { as_build_user cat -- "$release/$requirements"
-         [ ! -f "$project/uv.lock" ] || as_build_user cat -- "$project/uv.lock"
-         readlink -f "$interpreter"; echo "$server $extra"; } | sha256sum | cut -d' ' -f1)
+# Each input read on its own, not inside the pipeline to sha256sum, whose status is cut's: a file
+# the build user cannot read stops the build, instead of keying the venv on nothing (the key
+# every such release would share, and reuse across Pythons).
+read_input() {
+  as_build_user cat -- "$1" \
+    || { echo "venv-build: $build_user cannot read $1: the venv's key needs it" >&2; exit 1; }
+}
+requirements_text=$(read_input "$release/$requirements")
+lock_text=
+if as_build_user test -f "$project/uv.lock"; then lock_text=$(read_input "$project/uv.lock"); fi
+key=$(printf '%s\n' "$requirements_text" "$lock_text" "$(readlink -f "$interpreter")" "$server $extra" \
+        | sha256sum | cut -d' ' -f1)
 rm -rf -- "$release/.venv" "$release/.djops-venv-key"
 if [ "$reuse" = true ]; then
   for earlier in "$@"; do
