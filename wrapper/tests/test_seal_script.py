@@ -173,3 +173,39 @@ def test_links_the_build_left_lead_nowhere(seal, tmp_path):
     mark = top / ".djops-built"
     assert not mark.is_symlink()
     assert mark.stat().st_gid == grp.getgrnam(APP).gr_gid
+
+
+def test_seal_gives_a_file_shared_with_another_tree_an_inode_of_its_own(seal, tmp_path):
+    # Venvs hard-linked from one package cache shared their files with every other app's release:
+    # sealing one app's release must not hand the other's (or the cache's) file to its group.
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shared = cache / "django.py"
+    shared.write_text("VERSION = 6\n")
+    shared.chmod(0o644)
+    top = release(tmp_path, "r1")
+    (top / ".venv" / "django.py").hardlink_to(shared)
+    os.chown(shared, 0, 0)
+
+    assert seal("r1").returncode == 0
+
+    own = top / ".venv" / "django.py"
+    assert own.read_text() == "VERSION = 6\n"
+    assert own.stat().st_ino != shared.stat().st_ino
+    assert own.stat().st_nlink == 1
+    assert own.stat().st_gid == grp.getgrnam(APP).gr_gid
+    assert (shared.stat().st_uid, shared.stat().st_gid) == (0, 0)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o644
+
+
+def test_seal_all_unshares_a_sealed_release_that_still_shares_a_file(seal, tmp_path):
+    # Releases sealed by an earlier djops on a host whose apps shared the package cache.
+    top = release(tmp_path, "r1")
+    assert seal("r1").returncode == 0
+    (tmp_path / "elsewhere").hardlink_to(top / "notes" / "settings.py")
+
+    result = seal("--all")
+
+    assert result.stdout.split() == ["r1"]
+    assert (top / "notes" / "settings.py").stat().st_nlink == 1
+    assert seal("--all").stdout == ""

@@ -43,7 +43,7 @@ rm -rf -- "$release/.venv" "$release/.djops-venv-key"
 if [ "$reuse" = true ]; then
   for earlier in "$@"; do
     if [ -f "$earlier/.djops-built" ] && [ "$(cat "$earlier/.djops-venv-key" 2>/dev/null)" = "$key" ]; then
-      cp -al "$earlier/.venv" "$release/.venv"
+      cp -a "$earlier/.venv" "$release/.venv"
       echo "$key" > "$release/.djops-venv-key"
       echo "reused the venv of $earlier"
       exit 0
