@@ -2,7 +2,7 @@
 # Usage: sh -c "$(cat venv-build.sh)" sh RELEASE_DIR PYTHON REQUIREMENTS SERVER REUSE EXTRA UV MANAGE
 #          RELEASE_ID BUILD_USER BUILD_HOME INSTALL_SCRIPT [EARLIER_RELEASE_DIR...]
 # As root, only what must not be left to the build's code: finding (or downloading) the Python,
-# shared by every app, and hard-linking the venv of an earlier release built from the same
+# shared by every app, and copying the venv of an earlier release built from the same
 # inputs. The install itself, where the requirements' build backends run, runs INSTALL_SCRIPT as
 # the app's build user in its sandbox (MANAGE --build), with its own uv cache in BUILD_HOME.
 # Nothing here follows what the build user may have left in the release (before_build hooks run
