@@ -1,6 +1,7 @@
 #!/bin/sh
 # Makes variants of the example app's archive for verify.yml: a good change (v2), v2 with a hook
-# task file (hooks) and four broken releases (bench/ scripts use them too).
+# task file (hooks), four broken releases (bench/ scripts use them too) and one whose
+# third-party code tries to read secrets at build time (probe).
 # Usage: make_variants.sh BASE.tar.gz OUTDIR
 set -eu
 base=$1
@@ -90,3 +91,93 @@ from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 raise ImproperlyConfigured(f"settings refused on purpose: SECRET_KEY={SECRET_KEY}")
 PY
 pack secret
+
+# Third-party code that tries, at build time, to read /etc/shadow and another app's secret: a
+# local package whose setup.py tries while uv builds it, and an app whose ready() tries in every
+# manage.py command (collectstatic and check --deploy at build time). Either stops the build,
+# loudly, unless every read is refused with "permission denied"; what they saw is left where
+# verify.yml reads it: the package's module, and probe-<command>.txt in the release.
+variant probe
+mkdir -p "$out/probe/vendor/djops_probe"
+cat > "$out/probe/vendor/djops_probe/probe_reads.py" <<'PY'
+import os
+import pwd
+
+# The other app's secret: verify.yml makes it, as djops.django.app makes every app's.
+PATHS = ("/etc/shadow", "/etc/djops/secrets/other/secret_key")
+
+
+def try_reads():
+    """What reading each of PATHS gave, and the user that tried."""
+    results = {}
+    for path in PATHS:
+        try:
+            with open(path, "rb") as secret:
+                secret.read(1)
+        except PermissionError:
+            results[path] = "permission denied"
+        except OSError as error:
+            results[path] = type(error).__name__
+        else:
+            results[path] = "READ"
+    return pwd.getpwuid(os.getuid()).pw_name, results
+
+
+def refused(results):
+    return all(outcome == "permission denied" for outcome in results.values())
+PY
+cat > "$out/probe/vendor/djops_probe/setup.py" <<'PY'
+import sys
+
+from probe_reads import refused, try_reads
+from setuptools import setup
+
+user, results = try_reads()
+if not refused(results):
+    sys.exit(f"djops-probe: the build backend ran as {user} and was not refused: {results}")
+with open("djops_probe.py", "w") as module:
+    module.write(f"BUILT_BY = {user!r}\nREADS = {results!r}\n")
+setup(name="djops-probe", version="1.0", py_modules=["djops_probe", "probe_reads"])
+PY
+printf './vendor/djops_probe\n' >> "$out/probe/requirements.txt"
+mkdir -p "$out/probe/probe_app"
+: > "$out/probe/probe_app/__init__.py"
+cat > "$out/probe/probe_app/apps.py" <<'PY'
+import sys
+from pathlib import Path
+
+from django.apps import AppConfig
+from django.core.exceptions import ImproperlyConfigured
+from probe_reads import refused, try_reads
+
+
+class ProbeConfig(AppConfig):
+    name = "probe_app"
+
+    def ready(self):
+        command = sys.argv[1] if Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 else "serve"
+        user, results = try_reads()
+        if not refused(results):
+            raise ImproperlyConfigured(f"djops-probe: {command} ran as {user} and was not refused: {results}")
+        release = Path(__file__).resolve().parent.parent
+        try:
+            release.joinpath(f"probe-{command}.txt").write_text(f"{user} {sorted(results.values())}\n")
+            # The task file of a tasks: hook runs as root: rewritten here, it must not be the one run.
+            release.joinpath("deploy/hooks/before_switch.yml").write_text(
+                "- name: Run as root what the build wrote\n"
+                "  ansible.builtin.copy: {dest: /root/djops-probe-tampered, content: tampered, mode: '0600'}\n"
+            )
+        except OSError:
+            pass  # the release is root's once built
+PY
+mkdir -p "$out/probe/deploy/hooks"
+cat > "$out/probe/deploy/hooks/before_switch.yml" <<'YAML'
+---
+- name: Leave the marker of the hook in the archive
+  ansible.builtin.copy:
+    dest: /root/djops-probe-hook
+    content: "{{ djops_release }}"
+    mode: "0600"
+YAML
+printf '\nINSTALLED_APPS = [*INSTALLED_APPS, "probe_app"]\n' >> "$out/probe/notes/settings.py"
+pack probe

@@ -418,7 +418,13 @@ CASES = {
     "invalid app name": (
         config_text().replace("app: notes", "app: My-Notes"),
         "app: 'My-Notes' is not a valid app name (lowercase letters, digits and _, starting with "
-        "a letter, at most 31 characters, e.g. 'my_notes')",
+        "a letter, at most 25 characters, e.g. 'my_notes')",
+    ),
+    # Its build user, <app>-build, must fit the 31 characters systemd allows a user name.
+    "app name too long for its build user": (
+        config_text().replace("app: notes", "app: " + "n" * 26),
+        f"app: {'n' * 26!r} is not a valid app name (lowercase letters, digits and _, starting "
+        "with a letter, at most 25 characters",
     ),
     "reserved app name": (
         config_text().replace("app: notes", "app: postgres"),

@@ -149,7 +149,7 @@ _PYTHON_ENV_ALLOWED = frozenset(
 _MAX_ENV_VAR_BYTES = 131072 - 1
 _MAX_ENV_TOTAL_BYTES = 1024 * 1024
 
-_APP_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
+_APP_RE = re.compile(r"[a-z][a-z0-9_]{0,24}")
 _ENV_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,30}")
 _SANDBOX_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
 _UNIX_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
@@ -217,13 +217,13 @@ def _show(value: Any) -> str:
 def _check_app(value: str) -> str:
     if not _APP_RE.fullmatch(value):
         hint = ""
-        fixed = re.sub(r"[^a-z0-9_]", "_", value.lower()).lstrip("_0123456789")[:31]
+        fixed = re.sub(r"[^a-z0-9_]", "_", value.lower()).lstrip("_0123456789")[:25]
         if fixed and _APP_RE.fullmatch(fixed):
             hint = f", e.g. {fixed!r}"
         _fail(
             f"{value!r} is not a valid app name (lowercase letters, digits and _, starting with "
-            f"a letter, at most 31 characters{hint}): it becomes a unix user, a PostgreSQL "
-            "database and role, and a Redis key prefix"
+            f"a letter, at most 25 characters{hint}): it becomes a unix user (and <app>-build, "
+            "at most 31), a PostgreSQL database and role, and a Redis key prefix"
         )
     if value in _ETC_DJOPS_DIRS:
         _fail(f"{value!r} is the name of djops' own directory /etc/djops/{value}; choose another")

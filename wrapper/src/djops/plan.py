@@ -18,6 +18,7 @@ from djops.config import (
     resolve_python,
 )
 from djops.errors import UsageError
+from djops.sandbox import ca as sandbox_ca
 from djops.sandbox import hosts as sandbox_hosts
 from djops.sandbox import inventory as sandbox_inventory
 from djops.sandbox.paths import SandboxPaths
@@ -107,7 +108,12 @@ def tls_settings(env: Environment, project_root: Path) -> tuple[dict[str, str], 
     return tls, files
 
 
-def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> dict[str, Any]:
+def project_vars(
+    config: ProjectConfig,
+    env_name: str,
+    project_root: Path,
+    paths: SandboxPaths | None = None,
+) -> dict[str, Any]:
     """The roles' own variables for this project and environment.
 
     They are the variables a sysadmin would write in group_vars; secrets are not among them
@@ -163,6 +169,12 @@ def project_vars(config: ProjectConfig, env_name: str, project_root: Path) -> di
         "postgres_apps_exclusive": False,
         "redis_apps_exclusive": False,
     }
+    web_hosts = env.hosts_with("web")
+    if env.tls == "self-signed" and web_hosts and all(h.is_sandbox for h in web_hosts):
+        # Sandbox sites are signed by the sandbox CA on this machine, which clients can trust.
+        paths = paths or SandboxPaths.from_env()
+        variables["certbot_self_signed_ca_path"] = str(sandbox_ca.ensure(paths))
+        variables["certbot_self_signed_ca_key_path"] = str(paths.ca_key)
     if "postgres" in config.services:
         variables["postgres_apps"] = [{"name": app, "app_hosts": app_hosts}]
     if "redis" in config.services:

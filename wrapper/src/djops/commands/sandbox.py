@@ -10,7 +10,7 @@ import click
 import yaml
 
 from djops.errors import UsageError
-from djops.sandbox import hosts, images, inventory
+from djops.sandbox import ca, hosts, images, inventory
 from djops.sandbox.paths import SandboxPaths
 
 
@@ -107,6 +107,16 @@ def ssh(name: str, command: tuple[str, ...]) -> None:
         argv.insert(1, "-t")
     sys.stdout.flush()
     os.execvp(argv[0], [*argv, *command])  # noqa: S606 (hand the terminal over to ssh)
+
+
+@sandbox.command(name="ca")
+def ca_() -> None:
+    """Print the path of the sandbox CA's certificate, to trust for sandbox sites.
+
+    Sites with `tls: self-signed` on sandbox hosts get certificates signed by this CA, e.g.
+    curl --cacert "$(djops sandbox ca)" https://notes.test/ (docs/sandbox.md).
+    """
+    click.echo(str(ca.ensure(SandboxPaths.from_env())))
 
 
 @sandbox.command(name="inventory")

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from djops.errors import OperationFailed, UsageError
-from djops.sandbox import images, names, network, system
+from djops.sandbox import ca, images, names, network, system
 from djops.sandbox.paths import SandboxPaths
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -383,6 +383,7 @@ def up(
     system.require_host()
     paths.home.mkdir(parents=True, exist_ok=True)
     paths.ensure_ssh_key()
+    ca.ensure(paths)
 
     with images.locked(paths.lock("hosts")):
         state = load(paths, name)

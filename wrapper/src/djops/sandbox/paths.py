@@ -48,6 +48,19 @@ class SandboxPaths:
     def known_hosts(self) -> Path:
         return self.home / "known_hosts"
 
+    @property
+    def ca_dir(self) -> Path:
+        return self.home / "ca"
+
+    @property
+    def ca_certificate(self) -> Path:
+        """The sandbox CA's certificate: the file clients trust for sandbox sites."""
+        return self.ca_dir / "ca.pem"
+
+    @property
+    def ca_key(self) -> Path:
+        return self.ca_dir / "ca-key.pem"
+
     def ensure_ssh_key(self) -> Path:
         """The key every sandbox host's admin user accepts; returns the public half."""
         public = self.ssh_key.with_suffix(".pub")
