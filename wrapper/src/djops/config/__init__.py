@@ -12,717 +12,125 @@ report its problems even when some field is broken; pydantic's after-validators 
 
 from __future__ import annotations
 
-import base64
-import difflib
-import ipaddress
-import json
-import keyword
 import re
 import tomllib
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal, NoReturn, Union, get_args, get_origin
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
-    StrictInt,
     Tag,
     ValidationError,
     ValidationInfo,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
+from djops.config.admins import AdminName, PublicKey
+from djops.config.constants import (
+    ALL_ROLES,
+    ALL_SERVICES,
+    CONFIG_RELPATH,
+    LETSENCRYPT_PRODUCTION,
+    LETSENCRYPT_STAGING,
+    Role,
+    Service,
+)
+from djops.config.fields import (
+    _APP_RE,
+    _ENV_VAR_RE,
+    _HOOK_FORMS,
+    AppName,
+    ControllerFile,
+    DebPackage,
+    DottedPath,
+    EntryPoint,
+    EnvironmentName,
+    EnvValue,
+    EnvVarName,
+    HealthcheckPath,
+    HookCommand,
+    HookTasksPath,
+    ProjectDir,
+    PythonVersion,
+    ReleasesKept,
+    RequirementsPath,
+    SandboxName,
+    UnixUser,
+)
+from djops.config.network import Address, DomainName, Email, HttpsUrl, Port, parse_host_string
+from djops.config.problems import Loc, Problem, _clip, _fail, _show, _suggest, format_loc
+from djops.config.reserved import (
+    _MANAGED_ENV_SOURCES,
+    _MAX_ENV_TOTAL_BYTES,
+    _MAX_ENV_VAR_BYTES,
+    _PYTHON_ENV_ALLOWED,
+    _RESERVED_APP_NAMES,
+    _RESERVED_ENV_NAMES,
+    _RESERVED_ENV_PREFIXES,
+    _SECRET_ENV_FIELDS,
+    _VAULT_HINT,
+    _reserved_env_reason,
+)
 from djops.errors import ConfigError, UsageError
 
-CONFIG_RELPATH = PurePosixPath("deploy/djops.yml")
-LETSENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory"
-LETSENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
-
-Role = Literal["web", "app", "db", "cache"]
-Service = Literal["postgres", "redis"]
-ALL_ROLES: tuple[Role, ...] = ("web", "app", "db", "cache")
-ALL_SERVICES: tuple[Service, ...] = ("postgres", "redis")
+# What other modules and the tests import from djops.config. The underscored names are the
+# lists of reserved names that tests compare with the roles' own lists.
+__all__ = [
+    "ALL_ROLES",
+    "ALL_SERVICES",
+    "CONFIG_RELPATH",
+    "LETSENCRYPT_PRODUCTION",
+    "LETSENCRYPT_STAGING",
+    "_APP_RE",
+    "_MAX_ENV_TOTAL_BYTES",
+    "_MAX_ENV_VAR_BYTES",
+    "_PYTHON_ENV_ALLOWED",
+    "_RESERVED_APP_NAMES",
+    "_RESERVED_ENV_NAMES",
+    "_RESERVED_ENV_PREFIXES",
+    "AdminUser",
+    "EnvNames",
+    "Environment",
+    "Hook",
+    "HookList",
+    "Hooks",
+    "Host",
+    "Loc",
+    "Problem",
+    "ProjectConfig",
+    "ProvidedTls",
+    "Role",
+    "Service",
+    "TlsSetting",
+    "access_problems",
+    "check_config",
+    "config_as_data",
+    "controller_file",
+    "find_config",
+    "format_loc",
+    "load_config",
+    "parse_config",
+    "parse_host_string",
+    "project_problems",
+    "project_root",
+    "provision_problems",
+    "resolve_config_path",
+    "resolve_python",
+]
 
 # What each role means on a host, and which service needs it (for messages).
 _ROLE_PURPOSE = {"web": "nginx", "app": "the app server", "db": "PostgreSQL", "cache": "Redis"}
 _SERVICE_ROLE = {"postgres": "db", "redis": "cache"}
 
-# Directories djops keeps in /etc/djops, next to each app's own /etc/djops/<app>.
-_ETC_DJOPS_DIRS = frozenset({"secrets", "tls", "nftables", "backup.d", "restore.d"})
-# Names that already belong to the system on Debian/Ubuntu, to PostgreSQL/Redis or to djops; an app
-# of that name would take over (or fail to create) a unix user or group, database, role, Redis user
-# or directory that is not its own. The roles refuse them too: every name in their lists
-# (roles/{appserver,postgres,redis}/vars/main.yml) must be here, which a unit test checks. Names
-# with '-' or '.' cannot pass _APP_RE anyway; they are here to keep the lists whole.
-_RESERVED_APP_NAMES = frozenset(
-    {
-        # users and groups of Debian and Ubuntu
-        "root", "daemon", "bin", "sys", "sync", "adm", "tty", "disk", "lp", "mail", "news",
-        "uucp", "man", "proxy", "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape",
-        "sudo", "audio", "dip", "backup", "operator", "list", "irc", "src", "gnats", "shadow",
-        "utmp", "video", "sasl", "plugdev", "staff", "games", "users", "nogroup", "nobody",
-        "input", "kvm", "render", "sgx", "netdev", "crontab", "ssh", "sshd", "messagebus",
-        "syslog", "uuidd", "tcpdump", "tss", "polkitd", "dnsmasq", "usbmux", "landscape",
-        "pollinate", "chrony", "ntp", "lxd", "docker", "wheel", "admin", "ubuntu", "debian",
-        # users of the services djops installs, and PostgreSQL's and Redis's own names
-        "www-data", "nginx", "certbot", "postgres", "redis", "public", "template0", "template1",
-        "default", "djops-admin",
-        "djops",
-    }
-    | _ETC_DJOPS_DIRS
-)  # fmt: skip
-# Accounts a server often has besides the distribution's: logins made by cloud images and admins,
-# and services installed by hand. The appserver role refuses any existing account djops did not
-# make when it provisions; this list catches the usual ones offline, in `djops config check`.
-_COMMON_ACCOUNT_NAMES = frozenset(
-    {
-        "deploy", "git", "mysql", "mariadb", "mongodb", "memcache", "rabbitmq", "postfix",
-        "dovecot", "bind", "named", "unbound", "haproxy", "apache", "gitlab", "gitea", "jenkins",
-        "prometheus", "grafana", "elasticsearch", "vagrant", "centos", "fedora", "avahi",
-        "colord", "geoclue", "saned", "rtkit", "whoopsie", "kernoops", "pulse", "lightdm", "gdm",
-        "cups", "ftp", "www", "user", "guest",
-    }
-)  # fmt: skip
-# PostgreSQL refuses role names starting with this; an app's are <app>_owner, <app>_a and <app>_b.
-_POSTGRES_ROLE_PREFIX = "pg_"
 
-# Set on the server from other fields; a value in env would silently fight djops.
-_MANAGED_ENV_SOURCES = {
-    "allowed_hosts": "from the environment's domains",
-    "csrf_trusted_origins": "from the environment's domains",
-    "release": "to the id of the release being served",
-}
-_SECRET_ENV_FIELDS = ("secret_key", "secret_key_fallbacks", "database_url", "redis_url")
-_VAULT_HINT = (
-    "secrets are generated on the server or supplied through Ansible Vault; remove it from env"
-)
-# Names no env var may have, in env or as a name under env_names: they would break or take over
-# the app's processes, or djops sets them. The roles refuse the same names (a unit test checks
-# plugins/filter/env_problems.py holds the same lists).
-_SHELL_ENV = "it changes how the shell runs djops' commands and hooks"
-_ACCOUNT_ENV = "systemd sets it from the app's unix account"
-_SYSTEMD_ENV = "systemd sets it for the app server (socket activation, readiness, logging)"
-_RESERVED_ENV_NAMES = {
-    "PATH": "djops sets it, the release's venv first",
-    **dict.fromkeys(("HOME", "USER", "LOGNAME", "SHELL"), _ACCOUNT_ENV),
-    **dict.fromkeys(
-        ("IFS", "ENV", "BASH_ENV", "CDPATH", "SHELLOPTS", "BASHOPTS", "PS4"), _SHELL_ENV
-    ),
-    **dict.fromkeys(
-        (
-            "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "INVOCATION_ID",
-            "JOURNAL_STREAM", "RUNTIME_DIRECTORY", "CREDENTIALS_DIRECTORY", "MAINPID",
-            "SYSTEMD_EXEC_PID",
-        ),
-        _SYSTEMD_ENV,
-    ),
-    "GUNICORN_CMD_ARGS": "gunicorn reads options from it that would override djops' own",
-    "DJANGO_SETTINGS_MODULE": "djops sets it from settings",
-    "STATIC_ROOT": "djops sets it to the release's static directory",
-    "MEDIA_ROOT": "djops sets it to the app's shared/media directory",
-}  # fmt: skip
-_RESERVED_ENV_PREFIXES = {
-    "LD_": "the dynamic loader reads it: it would load other code into every process",
-    "BASH_FUNC_": "bash imports it as a function, into every shell djops runs",
-    "UWSGI_": "uWSGI reads options from it that would override djops' own",
-    "PYTHON": "it changes where Python finds or how it runs the app's code",
-}
-# PYTHON* variables that only tune output, warnings and diagnostics.
-_PYTHON_ENV_ALLOWED = frozenset(
-    {
-        "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "PYTHONUTF8",
-        "PYTHONWARNINGS", "PYTHONFAULTHANDLER", "PYTHONTRACEMALLOC", "PYTHONDEVMODE",
-        "PYTHONHASHSEED", "PYTHONOPTIMIZE",
-    }
-)  # fmt: skip
-# The kernel passes each "NAME=value" in at most MAX_ARG_STRLEN (131072) bytes with its NUL;
-# all of them together stay well under ARG_MAX (2 MiB), which arguments and djops' own share.
-_MAX_ENV_VAR_BYTES = 131072 - 1
-_MAX_ENV_TOTAL_BYTES = 1024 * 1024
-
-_APP_RE = re.compile(r"[a-z][a-z0-9_]{0,30}")
-_ENV_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,30}")
-_SANDBOX_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
-_UNIX_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
-_ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_LABEL_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
-_DEB_PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
-_PYTHON_RE = re.compile(r"3\.(\d{1,2})(\.\d{1,3})?")
 _PYTHON_VERSION_FILE_RE = re.compile(r"(?:cpython-|python)?(3\.\d{1,2}(?:\.\d{1,3})?)(?:[-+].*)?")
-_EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+")
-
-Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the file: where (a path into the data) and what to do about it."""
-
-    loc: Loc
-    message: str
-
-    def __str__(self) -> str:
-        path = format_loc(self.loc)
-        return f"{path}: {self.message}" if path else self.message
-
-
-def format_loc(loc: Sequence[str | int]) -> str:
-    """``("environments", "production", "domains", 0)`` → ``environments.production.domains[0]``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z0-9_-]+", part):
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
-
-
-def _fail(message: str) -> NoReturn:
-    # A custom error type keeps pydantic's "Value error, " prefix out of the message.
-    raise PydanticCustomError("djops", "{message}", {"message": message})
-
-
-# Values echoed in messages are cut to this length: a message names the value, it does not dump it
-# (a list built from aliases can be megabytes long).
-_SHOWN_LENGTH = 80
-
-
-def _clip(text: str, limit: int = _SHOWN_LENGTH) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    return _clip(repr(value))
-
-
-# --- single-field validators ------------------------------------------------------------------
-
-
-def _check_app(value: str) -> str:
-    if not _APP_RE.fullmatch(value):
-        hint = ""
-        fixed = re.sub(r"[^a-z0-9_]", "_", value.lower()).lstrip("_0123456789")[:31]
-        if fixed and _APP_RE.fullmatch(fixed):
-            hint = f", e.g. {fixed!r}"
-        _fail(
-            f"{value!r} is not a valid app name (lowercase letters, digits and _, starting with "
-            f"a letter, at most 31 characters{hint}): it becomes a unix user, a PostgreSQL "
-            "database and role, and a Redis key prefix"
-        )
-    if value in _ETC_DJOPS_DIRS:
-        _fail(f"{value!r} is the name of djops' own directory /etc/djops/{value}; choose another")
-    if value in _RESERVED_APP_NAMES:
-        _fail(f"{value!r} already belongs to the system or to PostgreSQL/Redis; choose another")
-    if value in _COMMON_ACCOUNT_NAMES:
-        _fail(
-            f"{value!r} is the name of an account servers often have (a login or a service); "
-            "the app's own unix user would take it over: choose another"
-        )
-    # The app's roles are <app>_owner, <app>_a and <app>_b: "pg" makes pg_owner too.
-    if f"{value}_".startswith(_POSTGRES_ROLE_PREFIX):
-        _fail(
-            f"{value!r} makes PostgreSQL roles ({value}_owner, …) starting with "
-            f"{_POSTGRES_ROLE_PREFIX}, which PostgreSQL keeps for its own; choose another"
-        )
-    return value
-
-
-def _is_dotted_path(value: str) -> bool:
-    parts = value.split(".")
-    return all(_IDENTIFIER_RE.fullmatch(p) and not keyword.iskeyword(p) for p in parts)
-
-
-def _check_settings(value: str) -> str:
-    if not _is_dotted_path(value):
-        module = value.removesuffix(".py").replace("/", ".").strip(".")
-        if module != value and _is_dotted_path(module):
-            _fail(f"{value!r} is a file name; give the module path: {module!r}")
-        _fail(f"{value!r} is not a dotted Python module path, e.g. 'notes.settings'")
-    return value
-
-
-def _check_entry_point(value: str) -> str:
-    module, sep, attr = value.partition(":")
-    if not sep:
-        if _is_dotted_path(value):
-            _fail(f"{value!r} names no callable; write it as '{value}:application'")
-        _fail(f"{value!r} is not 'module.path:callable', e.g. 'notes.wsgi:application'")
-    if not _is_dotted_path(module) or not _is_dotted_path(attr):
-        _fail(f"{value!r} is not 'module.path:callable', e.g. 'notes.wsgi:application'")
-    return value
-
-
-def _check_python(value: str) -> str:
-    if _PYTHON_RE.fullmatch(value):
-        return value
-    stripped = re.sub(r"^(python|cpython-|py)", "", value.strip(), flags=re.IGNORECASE)
-    if stripped != value and _PYTHON_RE.fullmatch(stripped):
-        _fail(f"{value!r}: give the version only: {stripped!r}")
-    if re.fullmatch(r"[012]\.\d+(\.\d+)?", value):
-        _fail(f"{value!r}: djops deploys Python 3; give a version like '3.12'")
-    if value == "3":
-        _fail("give the minor version too, e.g. '3.12'")
-    _fail(f"{value!r} is not a Python version; write it like '3.12' or '3.12.4'")
-
-
-def _check_relative_path(value: str, what: str) -> str:
-    if not value.strip():
-        _fail(f"is empty; give a path relative to the repository root (default {what})")
-    if value.startswith(("/", "~")) or "\\" in value or re.match(r"[A-Za-z]:", value):
-        _fail(f"{value!r} must be a path relative to the repository root, written with '/'")
-    if ".." in PurePosixPath(value).parts:
-        _fail(f"{value!r} leaves the repository; paths must stay inside it")
-    return value
-
-
-def _check_project_dir(value: str) -> str:
-    return _check_relative_path(value, "'.'")
-
-
-_UNSUPPORTED_REQUIREMENTS = {
-    "uv.lock": "give 'pyproject.toml'; the uv.lock next to it is used when present",
-    "Pipfile": "Pipenv files are not read; export a requirements.txt",
-    "Pipfile.lock": "Pipenv files are not read; export a requirements.txt",
-    "poetry.lock": "give 'pyproject.toml', or export a requirements.txt from Poetry",
-    "setup.py": "give a requirements file or 'pyproject.toml'",
-    "setup.cfg": "give a requirements file or 'pyproject.toml'",
-}
-
-
-def _check_requirements(value: str) -> str:
-    _check_relative_path(value, "'requirements.txt'")
-    if value.endswith("/"):
-        _fail(f"{value!r} is a directory; give a requirements file or 'pyproject.toml'")
-    name = PurePosixPath(value).name
-    if name in _UNSUPPORTED_REQUIREMENTS:
-        _fail(f"{value!r}: {_UNSUPPORTED_REQUIREMENTS[name]}")
-    return value
-
-
-_HOOK_FORMS = "write a shell command, command: COMMAND, or tasks: PATH (an Ansible task file)"
-
-
-def _check_hook_command(value: str) -> str:
-    if not value.strip():
-        _fail("is empty; give the shell command to run")
-    return value
-
-
-def _check_hook_tasks(value: str) -> str:
-    if not value.strip():
-        _fail("is empty; give the task file's path relative to the repository root")
-    _check_relative_path(value, "none")  # not empty: checked above
-    if value.endswith("/"):
-        _fail(f"{value!r} is a directory; give an Ansible task file, e.g. 'deploy/hooks/setup.yml'")
-    return value
-
-
-def _check_deb_package(value: str) -> str:
-    if _DEB_PACKAGE_RE.fullmatch(value):
-        return value
-    if _DEB_PACKAGE_RE.fullmatch(value.lower()):
-        _fail(f"{value!r}: Debian package names are lowercase: {value.lower()!r}")
-    base = re.split(r"[=:]", value, maxsplit=1)[0]
-    if base != value and _DEB_PACKAGE_RE.fullmatch(base):
-        _fail(f"{value!r}: give the package name only: {base!r}")
-    _fail(
-        f"{value!r} is not a valid Debian package name (lowercase letters, digits, '+', '-' and "
-        "'.', at least two characters, starting with a letter or digit)"
-    )
-
-
-def _check_healthcheck(value: str) -> str:
-    if "://" in value:
-        path = urlsplit(value).path or "/"
-        _fail(f"{value!r}: give the path only: {path!r}")
-    if not value.startswith("/"):
-        _fail(f"{value!r} must be a path starting with '/', e.g. '/healthz'")
-    if re.search(r"[\s#]", value):
-        _fail(f"{value!r} must be a URL path without spaces or '#'")
-    return value
-
-
-def _check_releases_kept(value: int) -> int:
-    if not 2 <= value <= 50:
-        _fail(f"{value} is out of range; keep 2 to 50 releases (rollback needs at least 2)")
-    return value
-
-
-def _check_env_var_name(value: str) -> str:
-    if not _ENV_VAR_RE.fullmatch(value):
-        _fail(
-            f"{value!r} is not a valid environment variable name (letters, digits and _, "
-            "not starting with a digit)"
-        )
-    return value
-
-
-def _check_env_value(value: str) -> str:
-    if "\0" in value:
-        _fail("holds a NUL byte, which no environment variable can carry; remove it")
-    if "\n" in value or "\r" in value:
-        _fail(
-            "must be a single line: environment files cannot hold line breaks "
-            "(put it on one line, or encode it, e.g. base64)"
-        )
-    return value
-
-
-def _reserved_env_reason(name: str) -> str | None:
-    """Why no env var may be called `name`, or None when one may."""
-    if name in _RESERVED_ENV_NAMES:
-        return _RESERVED_ENV_NAMES[name]
-    if name in _PYTHON_ENV_ALLOWED:
-        return None
-    return next((why for p, why in _RESERVED_ENV_PREFIXES.items() if name.startswith(p)), None)
-
-
-def _check_environment_name(value: str) -> str:
-    if not _ENV_NAME_RE.fullmatch(value):
-        _fail(
-            f"{value!r} is not a valid environment name (lowercase letters, digits, _ and -, "
-            "starting with a letter, at most 31 characters)"
-        )
-    return value
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _host_name_problem(value: str, *, lowercase: bool) -> str | None:
-    """Why `value` is not an RFC 1123 host name, or None when it is one."""
-    generic = (
-        f"{value!r} is not a valid host name "
-        "(use letters, digits and hyphens, labels separated by dots)"
-    )
-    if not value:
-        return "is empty"
-    if "://" in value:
-        host = urlsplit(value).hostname or ""
-        return f"{value!r}: give the host name only, without the scheme: {host!r}"
-    if value.startswith("*"):
-        return (
-            f"{value!r}: wildcard names are not supported (certificates are issued per name); "
-            "list each name"
-        )
-    if value.endswith("."):
-        return f"{value!r}: drop the trailing dot: {value.rstrip('.')!r}"
-    if "/" in value:
-        return f"{value!r}: give the host name only, without a path"
-    if re.fullmatch(r"[^:]+:\d+", value):
-        return f"{value!r}: give the host name only, without a port"
-    if not value.isascii():
-        try:
-            encoded = value.encode("idna").decode("ascii")
-        except UnicodeError:
-            return generic
-        return f"{value!r}: write the name in its ASCII (punycode) form: {encoded!r}"
-    if (
-        lowercase
-        and value != value.lower()
-        and _host_name_problem(value.lower(), lowercase=True) is None
-    ):
-        return f"{value!r}: write it in lowercase: {value.lower()!r}"
-    if len(value) > 253:
-        return f"{value[:20]!r}…: a host name has at most 253 characters"
-    for label in value.lower().split("."):
-        if len(label) > 63:
-            return f"{value!r}: the label {label[:20]!r}… is longer than 63 characters"
-        if label.startswith("-") or label.endswith("-"):
-            if re.fullmatch(r"[a-z0-9-]+", label):
-                return f"{value!r}: a label cannot start or end with a hyphen ({label!r})"
-            return generic
-        if not _LABEL_RE.fullmatch(label):
-            return generic
-    return None
-
-
-def _check_domain(value: str) -> str:
-    if _is_ip(value):
-        _fail(f"{value!r} is an IP address; domains must be DNS names (hosts go under hosts:)")
-    problem = _host_name_problem(value, lowercase=True)
-    if problem:
-        _fail(problem)
-    if value == "localhost" or value.endswith(".localhost"):
-        _fail(
-            f"{value!r}: localhost names always mean the visitor's own machine (RFC 6761) and "
-            "cannot get a certificate; give the name the server is reached by"
-        )
-    if "." not in value:
-        _fail(
-            f"{value!r} is a single label; give a fully qualified name such as "
-            f"'{value}.example.com' (certificates and nginx need a dotted name)"
-        )
-    if not value.rsplit(".", 1)[1][0].isalpha():
-        _fail(f"{value!r}: the last label (the top-level domain) must start with a letter")
-    return value
-
-
-def _scope_id_problem(address: str) -> str | None:
-    # Python reads fe80::1%eth0 as an address; Ansible and ssh would pass the scope id on, and
-    # shell text after the % (fe80::1%$(id)) with it.
-    if "%" in address and _is_ip(address.partition("%")[0]):
-        return (
-            f"{_clip(repr(address))}: addresses with a scope id (%…) are not supported; give a "
-            "global address or a host name"
-        )
-    return None
-
-
-def _check_address(value: str) -> str:
-    scoped = _scope_id_problem(value.strip("[]"))
-    if scoped:
-        _fail(scoped)
-    if _is_ip(value):
-        return value
-    if value.startswith("[") and value.endswith("]") and _is_ip(value[1:-1]):
-        _fail(f"{value!r}: write the address without brackets: {value[1:-1]!r}")
-    if "@" in value:
-        _fail(f"{value!r}: put the user in user:, not in address:")
-    problem = _host_name_problem(value, lowercase=False)
-    if problem:
-        _fail(problem.replace("not a valid host name", "not a valid host name or IP address"))
-    return value
-
-
-def _check_unix_user(value: str) -> str:
-    if not _UNIX_USER_RE.fullmatch(value):
-        _fail(
-            f"{value!r} is not a valid unix user name (lowercase letters, digits, _ and -, "
-            "starting with a letter or _, at most 32 characters)"
-        )
-    return value
-
-
-# Key types sshd accepts for users, with the length of the base64 key data when it is fixed, and
-# the shortest RSA key data accepted (2048 bits): the base role's own table
-# (roles/base/vars/main.yml, __base_ssh_key_types), which refuses any other key.
-_SSH_KEY_TYPES = {
-    "ssh-ed25519": 68,
-    "sk-ssh-ed25519@openssh.com": 0,
-    "ssh-rsa": 0,
-    "ecdsa-sha2-nistp256": 140,
-    "ecdsa-sha2-nistp384": 184,
-    "ecdsa-sha2-nistp521": 228,
-    "sk-ecdsa-sha2-nistp256@openssh.com": 0,
-}
-_SSH_RSA_MIN_BLOB = 372
-_BASE64_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
-
-
-def _public_key_problem(value: str) -> str | None:
-    """Why `value` is not one OpenSSH public key line (type, base64 data, comment), or None.
-
-    Never quotes more than the key type: a private key pasted here must not be echoed.
-    """
-    text = value.strip()
-    if "PRIVATE KEY" in text:
-        return (
-            "is a private key, which must never leave your machine: give the public key, the "
-            "one line of the .pub file (ssh-keygen -y -f KEYFILE prints it)"
-        )
-    if not text:
-        return "is empty; give a public key line such as 'ssh-ed25519 AAAA… you@laptop'"
-    if "\n" in text or "\r" in text:
-        return "holds several lines; give one public key per list item"
-    parts = text.split()
-    key_type = parts[0]
-    if key_type not in _SSH_KEY_TYPES:
-        shown = _clip(repr(key_type), 40)
-        return (
-            f"is not an OpenSSH public key: it starts with {shown}, not one of "
-            f"{', '.join(_SSH_KEY_TYPES)} (give the .pub file's line)"
-        )
-    blob = parts[1] if len(parts) > 1 else ""
-    if not _BASE64_RE.fullmatch(blob) or len(blob) % 4:
-        return f"the key data after {key_type} is not base64 (cut or wrapped when copied?)"
-    data = base64.b64decode(blob)
-    embedded = data[4 : 4 + int.from_bytes(data[:4], "big")] if len(data) >= 4 else b""
-    if embedded != key_type.encode():
-        return f"the key data is not a {key_type} key (damaged or mislabelled)"
-    length = _SSH_KEY_TYPES[key_type]
-    if length and len(blob) != length:
-        return f"the {key_type} key data has the wrong length (cut short?)"
-    if key_type == "ssh-rsa" and len(blob) < _SSH_RSA_MIN_BLOB:
-        return "is an RSA key shorter than 2048 bits; make a new key (ssh-keygen -t ed25519)"
-    return None
-
-
-def _check_public_key(value: str) -> str:
-    problem = _public_key_problem(value)
-    if problem:
-        _fail(problem)
-    return value.strip()
-
-
-# Accounts an admin user must not be: root is never managed (root login is always refused), the
-# others run the services djops installs.
-_NOT_ADMIN_NAMES = frozenset({"root", "www-data", "postgres", "redis", "nobody", "daemon", "sshd"})
-
-
-def _check_admin_name(value: str) -> str:
-    _check_unix_user(value)
-    if value in _NOT_ADMIN_NAMES:
-        why = (
-            "root login is always refused; give the name of a user that uses sudo"
-            if value == "root"
-            else "it is a system or service account"
-        )
-        _fail(f"{value!r} cannot be an admin user: {why}")
-    return value
-
-
-def _check_sandbox_name(value: str) -> str:
-    if not _SANDBOX_RE.fullmatch(value):
-        _fail(
-            f"{value!r} is not a valid sandbox name (lowercase letters, digits and -, "
-            "starting with a letter, at most 31 characters)"
-        )
-    return value
-
-
-def _check_port(value: int) -> int:
-    if not 1 <= value <= 65535:
-        _fail(f"{value} is not a port number; use 1-65535 (SSH is usually 22)")
-    return value
-
-
-def _check_email(value: str) -> str:
-    if value.lower().startswith("mailto:"):
-        _fail(f"{value!r}: give the address only: {value[7:]!r}")
-    local, at, domain = value.rpartition("@")
-    if (
-        not at
-        or not _EMAIL_LOCAL_RE.fullmatch(local)
-        or "." not in domain
-        or _host_name_problem(domain.lower(), lowercase=True) is not None
-    ):
-        _fail(
-            f"{value!r} is not a plausible e-mail address (like ops@example.com); "
-            "the ACME server sends certificate notices to it"
-        )
-    return value
-
-
-def _check_https_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme == "http":
-        _fail(f"{value!r}: ACME directories are served over HTTPS; use https://")
-    if parts.scheme != "https" or not parts.hostname or re.search(r"\s", value):
-        _fail(f"{value!r} is not an https:// URL, e.g. {LETSENCRYPT_PRODUCTION!r}")
-    return value
-
-
-AppName = Annotated[str, AfterValidator(_check_app)]
-DottedPath = Annotated[str, AfterValidator(_check_settings)]
-EntryPoint = Annotated[str, AfterValidator(_check_entry_point)]
-PythonVersion = Annotated[str, AfterValidator(_check_python)]
-ProjectDir = Annotated[str, AfterValidator(_check_project_dir)]
-RequirementsPath = Annotated[str, AfterValidator(_check_requirements)]
-DebPackage = Annotated[str, AfterValidator(_check_deb_package)]
-HookCommand = Annotated[str, AfterValidator(_check_hook_command)]
-HookTasksPath = Annotated[str, AfterValidator(_check_hook_tasks)]
-HealthcheckPath = Annotated[str, AfterValidator(_check_healthcheck)]
-ReleasesKept = Annotated[StrictInt, AfterValidator(_check_releases_kept)]
-EnvVarName = Annotated[str, AfterValidator(_check_env_var_name)]
-EnvValue = Annotated[str, AfterValidator(_check_env_value)]
-EnvironmentName = Annotated[str, AfterValidator(_check_environment_name)]
-DomainName = Annotated[str, AfterValidator(_check_domain)]
-Address = Annotated[str, AfterValidator(_check_address)]
-UnixUser = Annotated[str, AfterValidator(_check_unix_user)]
-SandboxName = Annotated[str, AfterValidator(_check_sandbox_name)]
-Port = Annotated[StrictInt, AfterValidator(_check_port)]
-Email = Annotated[str, AfterValidator(_check_email)]
-HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]
-PublicKey = Annotated[str, AfterValidator(_check_public_key)]
-AdminName = Annotated[str, AfterValidator(_check_admin_name)]
-
-
-# --- hosts ------------------------------------------------------------------------------------
-
-
-def parse_host_string(text: str) -> dict[str, Any]:
-    """Split ``sandbox:NAME`` or ``[user@]host[:port]`` into Host fields; ValueError if malformed.
-
-    IPv6 addresses with a port are written in brackets: ``deploy@[2001:db8::1]:2222``.
-    """
-    usage = "write [user@]host[:port], sandbox:NAME, or a mapping with address:"
-    value = text.strip()
-    if not value:
-        raise ValueError(f"is empty; {usage}")
-    if value.startswith("sandbox:"):
-        name = value.removeprefix("sandbox:")
-        if not _SANDBOX_RE.fullmatch(name):
-            raise ValueError(
-                f"{text!r}: {name!r} is not a valid sandbox name (lowercase letters, digits "
-                "and -, starting with a letter, at most 31 characters)"
-            )
-        return {"sandbox": name}
-    if "://" in value:
-        raise ValueError(f"{text!r}: {usage} (no scheme)")
-    result: dict[str, Any] = {}
-    if "@" in value:
-        user, _, value = value.partition("@")
-        if not _UNIX_USER_RE.fullmatch(user):
-            raise ValueError(
-                f"{text!r}: {user!r} is not a valid unix user name (lowercase letters, digits, "
-                "_ and -, starting with a letter or _)"
-            )
-        result["user"] = user
-    port_text = None
-    scoped = _scope_id_problem(value.partition("]")[0].lstrip("["))
-    if scoped:
-        raise ValueError(f"{_clip(repr(text))}: {scoped}")
-    if value.startswith("["):
-        address, bracket, rest = value[1:].partition("]")
-        if not bracket or not _is_ip(address) or (rest and not rest.startswith(":")):
-            raise ValueError(f"{text!r}: write an IPv6 address with a port as [2001:db8::1]:22")
-        port_text = rest[1:] if rest else None
-    elif _is_ip(value):
-        address = value
-    elif value.count(":") == 1:
-        address, _, port_text = value.partition(":")
-    elif ":" in value:
-        raise ValueError(f"{text!r}: write an IPv6 address with a port as [2001:db8::1]:22")
-    else:
-        address = value
-    if not address:
-        raise ValueError(f"{text!r}: no host name; {usage}")
-    if port_text is not None:
-        if not port_text:
-            raise ValueError(f"{text!r}: no port after ':'; drop the ':' or give a port")
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise ValueError(f"{text!r}: the port {port_text!r} is not a number from 1 to 65535")
-        result["port"] = int(port_text)
-    if not _is_ip(address):
-        problem = _host_name_problem(address, lowercase=False)
-        if problem:
-            raise ValueError(
-                f"{text!r}: {address!r} is not a valid host name or IP address; {usage}"
-            )
-    result["address"] = address
-    return result
 
 
 class _Model(BaseModel):
@@ -844,17 +252,6 @@ class AdminUser(_Model):
 
     name: AdminName
     keys: Annotated[tuple[PublicKey, ...], Field(min_length=1)]
-
-
-def _check_controller_file(value: str) -> str:
-    if not value.strip():
-        _fail("is empty; give the file's path on this machine")
-    if "\n" in value or "\0" in value:
-        _fail("must be a file's path, not its content (give the path of the PEM file)")
-    return value
-
-
-ControllerFile = Annotated[str, AfterValidator(_check_controller_file)]
 
 
 class ProvidedTls(_Model):
@@ -1532,16 +929,6 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
             return None
     current = _unwrap(current)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _suggest(word: str, choices: Sequence[str]) -> str | None:
-    """The choice the user probably meant: a close spelling, or the one word abbreviates."""
-    lowered = {choice.lower(): choice for choice in choices}
-    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    if match:
-        return lowered[match[0]]
-    longer = [c for c in lowered if len(word) >= 2 and c.startswith(word.lower())]
-    return lowered[longer[0]] if len(longer) == 1 else None
 
 
 def _unknown_key(loc: Loc) -> str:
