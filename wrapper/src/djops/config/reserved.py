@@ -45,6 +45,18 @@ _COMMON_ACCOUNT_NAMES = frozenset(
 # PostgreSQL refuses role names starting with this; an app's are <app>_owner, <app>_a and <app>_b.
 _POSTGRES_ROLE_PREFIX = "pg_"
 
+# The variables djops sets for the app, by their key under env_names, with their default names.
+# EnvNames takes its defaults from here, so that the rules, which models.py imports, need not
+# import the model.
+_DEFAULT_ENV_NAMES = {
+    "secret_key": "SECRET_KEY",
+    "secret_key_fallbacks": "SECRET_KEY_FALLBACKS",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "allowed_hosts": "ALLOWED_HOSTS",
+    "csrf_trusted_origins": "CSRF_TRUSTED_ORIGINS",
+    "release": "APP_RELEASE",
+}
 # Set on the server from other fields; a value in env would silently fight djops.
 _MANAGED_ENV_SOURCES = {
     "allowed_hosts": "from the environment's domains",
