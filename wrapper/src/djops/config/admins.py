@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-from djops.config.fields import _check_unix_user
+from djops.config.fields import _UNIX_USER_NAME
 from djops.config.problems import _clip, _fail
 
 # Key types sshd accepts for users, with the length of the base64 key data when it is fixed, and
@@ -78,7 +78,7 @@ _NOT_ADMIN_NAMES = frozenset({"root", "www-data", "postgres", "redis", "nobody",
 
 
 def _check_admin_name(value: str) -> str:
-    _check_unix_user(value)
+    _UNIX_USER_NAME.check(value)
     if value in _NOT_ADMIN_NAMES:
         why = (
             "root login is always refused; give the name of a user that uses sudo"

@@ -1,14 +1,15 @@
 """Validators of the project's own fields (app name, paths, Python, hooks, env vars, names).
 
-Each `_check_*` sees one value: it returns it, or raises through `_fail` with a message that says
-what to change. The rules that tie fields together are in rules.py. The annotated types at the
-end are what the models declare their fields with.
+Each `_check_*`, and each `_NameRule`'s check, sees one value: it returns it, or raises through
+`_fail` with a message that says what to change. The rules that tie fields together are in
+rules.py. The annotated types at the end are what the models declare their fields with.
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -31,6 +32,52 @@ _ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEB_PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 _PYTHON_RE = re.compile(r"3\.(\d{1,2})(\.\d{1,3})?")
+
+
+@dataclass(frozen=True)
+class _NameRule:
+    """A kind of name that a regular expression decides, and the words that tell its rule.
+
+    The names of things djops makes (users, environments, sandboxes, variables) are checked this
+    way; a message spells the rule out, since a user should not have to read the expression.
+    """
+
+    what: str
+    pattern: re.Pattern[str]
+    rule: str
+
+    def problem(self, value: str) -> str | None:
+        """Why `value` is not such a name, or None when it is one."""
+        if self.pattern.fullmatch(value):
+            return None
+        return f"{value!r} is not a valid {self.what} ({self.rule})"
+
+    def check(self, value: str) -> str:
+        """The after-validator: `value`, or a validation error that says the rule."""
+        problem = self.problem(value)
+        if problem:
+            _fail(problem)
+        return value
+
+
+_ENV_VAR_NAME = _NameRule(
+    "environment variable name", _ENV_VAR_RE, "letters, digits and _, not starting with a digit"
+)
+_ENVIRONMENT_NAME = _NameRule(
+    "environment name",
+    _ENV_NAME_RE,
+    "lowercase letters, digits, _ and -, starting with a letter, at most 31 characters",
+)
+_UNIX_USER_NAME = _NameRule(
+    "unix user name",
+    _UNIX_USER_RE,
+    "lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters",
+)
+_SANDBOX_NAME = _NameRule(
+    "sandbox name",
+    _SANDBOX_RE,
+    "lowercase letters, digits and -, starting with a letter, at most 31 characters",
+)
 
 
 def _check_app(value: str) -> str:
@@ -183,15 +230,6 @@ def _check_releases_kept(value: int) -> int:
     return value
 
 
-def _check_env_var_name(value: str) -> str:
-    if not _ENV_VAR_RE.fullmatch(value):
-        _fail(
-            f"{value!r} is not a valid environment variable name (letters, digits and _, "
-            "not starting with a digit)"
-        )
-    return value
-
-
 def _check_env_value(value: str) -> str:
     if "\0" in value:
         _fail("holds a NUL byte, which no environment variable can carry; remove it")
@@ -199,33 +237,6 @@ def _check_env_value(value: str) -> str:
         _fail(
             "must be a single line: environment files cannot hold line breaks "
             "(put it on one line, or encode it, e.g. base64)"
-        )
-    return value
-
-
-def _check_environment_name(value: str) -> str:
-    if not _ENV_NAME_RE.fullmatch(value):
-        _fail(
-            f"{value!r} is not a valid environment name (lowercase letters, digits, _ and -, "
-            "starting with a letter, at most 31 characters)"
-        )
-    return value
-
-
-def _check_unix_user(value: str) -> str:
-    if not _UNIX_USER_RE.fullmatch(value):
-        _fail(
-            f"{value!r} is not a valid unix user name (lowercase letters, digits, _ and -, "
-            "starting with a letter or _, at most 32 characters)"
-        )
-    return value
-
-
-def _check_sandbox_name(value: str) -> str:
-    if not _SANDBOX_RE.fullmatch(value):
-        _fail(
-            f"{value!r} is not a valid sandbox name (lowercase letters, digits and -, "
-            "starting with a letter, at most 31 characters)"
         )
     return value
 
@@ -241,13 +252,13 @@ HookCommand = Annotated[str, AfterValidator(_check_hook_command)]
 HookTasksPath = Annotated[str, AfterValidator(_check_hook_tasks)]
 HealthcheckPath = Annotated[str, AfterValidator(_check_healthcheck)]
 ReleasesKept = Annotated[StrictInt, AfterValidator(_check_releases_kept)]
-EnvVarName = Annotated[str, AfterValidator(_check_env_var_name)]
+EnvVarName = Annotated[str, AfterValidator(_ENV_VAR_NAME.check)]
 EnvValue = Annotated[str, AfterValidator(_check_env_value)]
-EnvironmentName = Annotated[str, AfterValidator(_check_environment_name)]
+EnvironmentName = Annotated[str, AfterValidator(_ENVIRONMENT_NAME.check)]
 
 
-UnixUser = Annotated[str, AfterValidator(_check_unix_user)]
-SandboxName = Annotated[str, AfterValidator(_check_sandbox_name)]
+UnixUser = Annotated[str, AfterValidator(_UNIX_USER_NAME.check)]
+SandboxName = Annotated[str, AfterValidator(_SANDBOX_NAME.check)]
 
 
 def _check_controller_file(value: str) -> str:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, StrictInt
 
 from djops.config.constants import LETSENCRYPT_PRODUCTION
-from djops.config.fields import _SANDBOX_RE, _UNIX_USER_RE
+from djops.config.fields import _SANDBOX_NAME, _UNIX_USER_NAME
 from djops.config.problems import _clip, _fail
 
 _LABEL_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
@@ -173,22 +173,18 @@ def parse_host_string(text: str) -> dict[str, Any]:
         raise ValueError(f"is empty; {usage}")
     if value.startswith("sandbox:"):
         name = value.removeprefix("sandbox:")
-        if not _SANDBOX_RE.fullmatch(name):
-            raise ValueError(
-                f"{text!r}: {name!r} is not a valid sandbox name (lowercase letters, digits "
-                "and -, starting with a letter, at most 31 characters)"
-            )
+        problem = _SANDBOX_NAME.problem(name)
+        if problem:
+            raise ValueError(f"{text!r}: {problem}")
         return {"sandbox": name}
     if "://" in value:
         raise ValueError(f"{text!r}: {usage} (no scheme)")
     result: dict[str, Any] = {}
     if "@" in value:
         user, _, value = value.partition("@")
-        if not _UNIX_USER_RE.fullmatch(user):
-            raise ValueError(
-                f"{text!r}: {user!r} is not a valid unix user name (lowercase letters, digits, "
-                "_ and -, starting with a letter or _)"
-            )
+        problem = _UNIX_USER_NAME.problem(user)
+        if problem:
+            raise ValueError(f"{text!r}: {problem}")
         result["user"] = user
     port_text = None
     scoped = _scope_id_problem(value.partition("]")[0].lstrip("["))
