@@ -1,6 +1,6 @@
 """Where the config file lives, the roles and services it names, and the ACME directories.
 
-Any module of the package may import these; this one imports none of them.
+Any module of the package may import these; this module imports none of the others.
 """
 
 from __future__ import annotations

@@ -241,6 +241,14 @@ def _check_env_value(value: str) -> str:
     return value
 
 
+def _check_controller_file(value: str) -> str:
+    if not value.strip():
+        _fail("is empty; give the file's path on this machine")
+    if "\n" in value or "\0" in value:
+        _fail("must be a file's path, not its content (give the path of the PEM file)")
+    return value
+
+
 AppName = Annotated[str, AfterValidator(_check_app)]
 DottedPath = Annotated[str, AfterValidator(_check_settings)]
 EntryPoint = Annotated[str, AfterValidator(_check_entry_point)]
@@ -255,18 +263,6 @@ ReleasesKept = Annotated[StrictInt, AfterValidator(_check_releases_kept)]
 EnvVarName = Annotated[str, AfterValidator(_ENV_VAR_NAME.check)]
 EnvValue = Annotated[str, AfterValidator(_check_env_value)]
 EnvironmentName = Annotated[str, AfterValidator(_ENVIRONMENT_NAME.check)]
-
-
 UnixUser = Annotated[str, AfterValidator(_UNIX_USER_NAME.check)]
 SandboxName = Annotated[str, AfterValidator(_SANDBOX_NAME.check)]
-
-
-def _check_controller_file(value: str) -> str:
-    if not value.strip():
-        _fail("is empty; give the file's path on this machine")
-    if "\n" in value or "\0" in value:
-        _fail("must be a file's path, not its content (give the path of the PEM file)")
-    return value
-
-
 ControllerFile = Annotated[str, AfterValidator(_check_controller_file)]
