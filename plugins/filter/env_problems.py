@@ -8,8 +8,8 @@
 LD_*, PYTHONPATH, …) and those djops sets itself; ``env_problems`` also refuses values that an
 environment file or the kernel cannot carry.
 
-The CLI refuses the same names (wrapper/src/djops/config.py: _RESERVED_ENV_NAMES and friends); a
-unit test checks the two lists agree.
+The CLI refuses the same names (wrapper/src/djops/config/reserved.py: _RESERVED_ENV_NAMES and
+friends); a unit test checks the two lists agree.
 
 The documentation of each filter is in the YAML file named after it, next to this one.
 """

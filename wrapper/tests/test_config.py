@@ -312,6 +312,12 @@ CASES = {
         "environments.production.hosts[0]: 'Deploy@web1.example.com': 'Deploy' is not a valid "
         "unix user name",
     ),
+    "unix user too long in a host string": (
+        config_text(hosts=f"[{'u' * 33}@web1.example.com]"),
+        f"environments.production.hosts[0]: '{'u' * 33}@web1.example.com': '{'u' * 33}' is not a "
+        "valid unix user name (lowercase letters, digits, _ and -, starting with a letter or _, "
+        "at most 32 characters)",
+    ),
     "host listed twice": (
         config_text(hosts="[web1.example.com, deploy@WEB1.example.com]"),
         "environments.production.hosts[1]: this host is listed twice "

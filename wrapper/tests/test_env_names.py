@@ -13,6 +13,8 @@ import pytest
 from test_config import config_text, only_problem, parse_config, problems_of
 
 from djops import config
+from djops.config.models import EnvNames
+from djops.config.reserved import _DEFAULT_ENV_NAMES
 
 COLLECTION = Path(__file__).resolve().parents[2]
 
@@ -158,3 +160,9 @@ def test_the_roles_filter_names_field_and_fix_without_echoing_values():
         "f.secret_key: DJANGO_SETTINGS_MODULE is reserved: djops sets it from the settings "
         "module (app_settings); choose another name for it"
     ]
+
+
+def test_the_env_rules_know_the_default_names_the_model_has():
+    # EnvNames takes its defaults from this table; a field given a default of its own would
+    # leave the env rules checking env against a name djops no longer sets.
+    assert EnvNames().model_dump() == _DEFAULT_ENV_NAMES
