@@ -134,6 +134,17 @@ def test_hooks_go_to_the_app_role_as_app_hooks():
     assert plan.project_vars(example, "production", EXAMPLE)["app_hooks"] == {}
 
 
+def test_checks_reach_the_app_role_and_a_misspelt_one_is_refused():
+    text = (EXAMPLE / "deploy/djops.yml").read_text()
+    variables = plan.project_vars(parse_config(text, "deploy/djops.yml"), "production", EXAMPLE)
+    assert (variables["app_check_static"], variables["app_check_cache"]) == (True, True)
+    off = parse_config(text + "checks: {static: false}\n", "deploy/djops.yml")
+    variables = plan.project_vars(off, "production", EXAMPLE)
+    assert (variables["app_check_static"], variables["app_check_cache"]) == (False, True)
+    with pytest.raises(ConfigError, match="statics"):
+        parse_config(text + "checks: {statics: false}\n", "deploy/djops.yml")
+
+
 def test_the_app_role_gets_what_the_host_must_be_provisioned_for():
     # deploy and rollback compare it with the host's record and name a change that needs provision.
     text = (
