@@ -87,15 +87,15 @@ variant static
 printf '\nSTATIC_ROOT = BASE_DIR / "staticfiles"\n' >> "$out/static/notes/settings.py"
 pack static
 
-# A cache whose every write fails (a directory the app may not write): the site would run
-# with no cache at all where its settings have one.
+# A cache whose every write fails (in a directory of the code, which the app may not write):
+# the site would run with no cache at all where its settings have one.
 variant cache
 cat >> "$out/cache/notes/settings.py" <<'PY'
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": "/srv/notes/releases/cache-nobody-may-write",
+        "LOCATION": str(BASE_DIR / "board"),
     }
 }
 PY
