@@ -81,6 +81,26 @@ urlpatterns = [path("", _broken), path("<path:anything>", _broken)]
 PY
 pack health
 
+# Settings that fix STATIC_ROOT beside the directory nginx serves, as some project templates do:
+# every page would link stylesheets that answer 404.
+variant static
+printf '\nSTATIC_ROOT = BASE_DIR / "staticfiles"\n' >> "$out/static/notes/settings.py"
+pack static
+
+# A cache whose every write fails (in a directory of the code, which the app may not write):
+# the site would run with no cache at all where its settings have one.
+variant cache
+cat >> "$out/cache/notes/settings.py" <<'PY'
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(BASE_DIR / "board"),
+    }
+}
+PY
+pack cache
+
 # Settings that refuse to load and print the secret key in their error, as a careless
 # ImproperlyConfigured would: the deploy's message and the audit log must not show it.
 variant secret

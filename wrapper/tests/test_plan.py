@@ -134,6 +134,29 @@ def test_hooks_go_to_the_app_role_as_app_hooks():
     assert plan.project_vars(example, "production", EXAMPLE)["app_hooks"] == {}
 
 
+def test_checks_reach_the_app_role_and_a_misspelt_one_is_refused():
+    text = (EXAMPLE / "deploy/djops.yml").read_text()
+    variables = plan.project_vars(parse_config(text, "deploy/djops.yml"), "production", EXAMPLE)
+    assert (variables["app_check_static"], variables["app_check_cache"]) == (True, True)
+    off = parse_config(text + "checks: {static: false}\n", "deploy/djops.yml")
+    variables = plan.project_vars(off, "production", EXAMPLE)
+    assert (variables["app_check_static"], variables["app_check_cache"]) == (False, True)
+    with pytest.raises(ConfigError, match="statics"):
+        parse_config(text + "checks: {statics: false}\n", "deploy/djops.yml")
+
+
+def test_the_app_role_gets_what_the_host_must_be_provisioned_for():
+    # deploy and rollback compare it with the host's record and name a change that needs provision.
+    text = (
+        (EXAMPLE / "deploy/djops.yml")
+        .read_text()
+        .replace("services: [postgres, redis]", "services: [redis, postgres]")
+    )
+    variables = plan.project_vars(parse_config(text, "deploy/djops.yml"), "production", EXAMPLE)
+    assert variables["app_provisioned_for"] == {"services": ["postgres", "redis"], "tls": "acme"}
+    assert variables["app_provision_hint"] == "run `djops provision production` first"
+
+
 @pytest.mark.parametrize("services", ["[postgres, redis]", "[postgres]", "[]"])
 def test_provision_leaves_the_other_projects_on_a_shared_host_alone(services, tmp_path):
     # Each project hands over only its own app: were the roles' lists exclusive, provisioning

@@ -143,11 +143,17 @@ def project_vars(
         "app_system_packages": list(config.system_packages),
         "app_appserver": config.appserver,
         "app_healthcheck": config.healthcheck,
+        "app_check_static": config.checks.static,
+        "app_check_cache": config.checks.cache,
         "app_releases_kept": config.releases_kept,
         "app_env_names": config.env_names.model_dump(),
         "app_list_separator": config.list_separator,
         "app_env": config.env_for(env_name),
         "app_hooks": role_hooks(config),
+        # What the host must have been provisioned for (with the app server and the domains):
+        # deploy and rollback stop, naming the change, when the config asks for something else.
+        "app_provisioned_for": {"services": sorted(config.services), "tls": tls["source"]},
+        "app_provision_hint": f"run `djops provision {env_name}` first",
         # the web front (base_firewall_web is a group var of web: extra vars would override it)
         "nginx_sites": [
             {

@@ -118,6 +118,13 @@ class EnvNames(_Model):
     release: EnvVarName = _DEFAULT_ENV_NAMES["release"]
 
 
+class Checks(_Model):
+    """What a deploy checks of the site as a visitor sees it, besides the health check."""
+
+    static: bool = True
+    cache: bool = True
+
+
 class Hook(_Model):
     """One hook: a shell command, or an Ansible task file of the project's.
 
@@ -226,6 +233,7 @@ class ProjectConfig(_Model):
     appserver: Literal["gunicorn", "uwsgi"] = "gunicorn"
     services: tuple[Service, ...] = ALL_SERVICES
     healthcheck: HealthcheckPath = "/healthz"
+    checks: Checks = Field(default_factory=Checks)
     releases_kept: ReleasesKept = 5
     env_names: EnvNames = Field(default_factory=EnvNames)
     list_separator: Literal[",", " "] = ","
