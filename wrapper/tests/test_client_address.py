@@ -89,10 +89,14 @@ def _install(venv: Path, packages: list[str]) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def servers(request) -> tuple[Path, str | None]:
-    """A venv with gunicorn, uvicorn and (when it builds) uWSGI; the reason uWSGI is missing."""
-    python = f"py{sys.version_info[0]}{sys.version_info[1]}"
-    venv = Path(request.config.cache.mkdir("djops-appservers")) / python
+def servers(request, tmp_path_factory) -> tuple[Path, str | None]:
+    """A venv with gunicorn, uvicorn and (when it builds) uWSGI; the reason uWSGI is missing.
+
+    Kept in pytest's cache when there is one (uWSGI takes some 20 s to build), else made afresh.
+    """
+    cache = getattr(request.config, "cache", None)
+    parent = Path(cache.mkdir("djops-appservers")) if cache else tmp_path_factory.mktemp("servers")
+    venv = parent / f"py{sys.version_info[0]}{sys.version_info[1]}"
     if not (venv / "bin/gunicorn").exists() or not (venv / "bin/uvicorn").exists():
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
