@@ -13,18 +13,22 @@ import threading
 from collections import Counter
 
 
-def fetch(address: str, domain: str, start: threading.Barrier) -> tuple[int, dict[str, str], str]:
+def fetch(
+    address: str, domain: str, start: threading.Barrier
+) -> tuple[int, dict[str, str], str]:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection((address, 443), timeout=30) as raw:
-        with context.wrap_socket(raw, server_hostname=domain) as conn:
-            request = f"GET / HTTP/1.1\r\nHost: {domain}\r\nConnection: close\r\n\r\n"
-            start.wait(timeout=30)
-            conn.sendall(request.encode())
-            data = b""
-            while chunk := conn.recv(65536):
-                data += chunk
+    request = f"GET / HTTP/1.1\r\nHost: {domain}\r\nConnection: close\r\n\r\n"
+    with (
+        socket.create_connection((address, 443), timeout=30) as raw,
+        context.wrap_socket(raw, server_hostname=domain) as conn,
+    ):
+        start.wait(timeout=30)
+        conn.sendall(request.encode())
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = {}
@@ -60,7 +64,9 @@ def main() -> int:
         json.dumps(
             {
                 "statuses": Counter(str(status) for status, _, _ in results),
-                "retry_after": sorted({headers.get("retry-after", "") for _, headers, _ in results}),
+                "retry_after": sorted(
+                    {headers.get("retry-after", "") for _, headers, _ in results}
+                ),
                 "errors": errors[:5],
                 "body": results[0][2] if results else "",
             }
