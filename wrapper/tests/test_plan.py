@@ -107,6 +107,7 @@ def test_provision_runs_site_yml_with_the_roles_variables(sandbox_web1):
             "domains": ["notes.test"],
             "socket": "/run/djops-notes.sock",
             "static_root": "/srv/notes/current/static",
+            "release_path": "/srv/notes/current",
             "media_root": "/srv/notes/shared/media",
             "tls": {"source": "self_signed"},
         }

@@ -121,6 +121,13 @@ class IndexTests(BoardTestCase):
         self.assertEqual(response["Cross-Origin-Opener-Policy"], "same-origin")
 
 
+class AddressTests(BoardTestCase):
+    def test_answers_the_callers_own_address(self):
+        response = self.client.get(reverse("board:address"), REMOTE_ADDR="203.0.113.7")
+        self.assertEqual(response.json(), {"address": "203.0.113.7"})
+        self.assertIn("no-cache", response["Cache-Control"])
+
+
 class NoteCreateTests(BoardTestCase):
     url = reverse("board:note_create")
 

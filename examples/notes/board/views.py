@@ -55,6 +55,13 @@ def version(request):
     )
 
 
+@require_GET
+@never_cache
+def address(request):
+    # The caller's own address as the app sees it (REMOTE_ADDR): nothing a caller does not know.
+    return JsonResponse({"address": request.META.get("REMOTE_ADDR", "")})
+
+
 def _check_database():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

@@ -161,6 +161,8 @@ def project_vars(
                 "domains": list(env.domains),
                 "socket": f"/run/djops-{app}.sock",
                 "static_root": f"/srv/{app}/current/static",
+                # 503 with Retry-After until the first release, not the app's socket.
+                "release_path": f"/srv/{app}/current",
                 "media_root": f"/srv/{app}/shared/media",
                 "tls": tls,
             }
