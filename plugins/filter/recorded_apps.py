@@ -2,6 +2,9 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """Filters for the record of the apps a role set up on a host (roles postgres and redis).
 
+``redis_ports`` gives each app of role redis the port of its own Redis instance, kept in the record
+from run to run.
+
 Each role writes the apps it set up to a JSON file on the host (``apps_record``) and reads it back
 on the next run (``recorded_apps``), so that with ``<role>_apps_exclusive: false`` the apps that
 other projects set up earlier are kept.
@@ -118,8 +121,48 @@ def apps_record(apps: Any, keys: Any) -> list[dict[str, Any]]:
     return [{key: value for key, value in app.items() if key in keys} for app in apps]
 
 
+_HIGHEST_PORT = 65535
+
+
+def redis_ports(apps: Any, slurped: Any, listed: Any, start: Any) -> list[dict[str, Any]]:
+    """``apps`` with a ``port`` each (except the recorded-only apps that had none)."""
+    apps = _check_apps(apps, "redis_ports")
+    if not isinstance(slurped, Mapping):
+        raise AnsibleFilterError(
+            "redis_ports: expected the registered result of ansible.builtin.slurp, "
+            f"got {type(slurped).__name__}"
+        )
+    if isinstance(start, bool) or not isinstance(start, int) or not 1024 <= start <= _HIGHEST_PORT:
+        raise AnsibleFilterError(
+            f"redis_ports: start must be a port from 1024 to 65535, not {start!r}"
+        )
+    listed = set(listed)
+    recorded = {app["name"]: app.get("port") for app in _read_record(slurped)}
+    taken = {port for port in recorded.values() if isinstance(port, int)}
+    result = []
+    for app in apps:
+        port = recorded.get(app["name"])
+        if not isinstance(port, int) and app["name"] in listed:
+            port = start
+            while port in taken:
+                port += 1
+            if port > _HIGHEST_PORT:
+                raise AnsibleFilterError(f"redis_ports: no free port from {start} up")
+            taken.add(port)
+        entry = dict(app)
+        entry.pop("port", None)
+        if isinstance(port, int):
+            entry["port"] = port
+        result.append(entry)
+    return result
+
+
 class FilterModule:
     """The record of the apps a role set up on a host."""
 
     def filters(self) -> dict[str, Any]:
-        return {"recorded_apps": recorded_apps, "apps_record": apps_record}
+        return {
+            "recorded_apps": recorded_apps,
+            "apps_record": apps_record,
+            "redis_ports": redis_ports,
+        }

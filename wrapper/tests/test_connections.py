@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs ansible-playbook and root (it writes /etc/djops/secrets/<app>/)",
 )
 
-# Only names and booleans leave the run: never a credential.
+# Only names, booleans and the cache's port leave the run: never a credential.
 PLAYBOOK = """\
 - hosts: app
   gather_facts: false
@@ -38,7 +38,9 @@ PLAYBOOK = """\
     - name: Say which URLs were set
       ansible.builtin.copy:
         content: "{{{{ {{'database': app_database_url | default('') | length > 0,
-                       'cache': app_redis_url | default('') | length > 0}} | to_json }}}}"
+                       'cache': app_redis_url | default('') | length > 0,
+                       'cache_port': (app_redis_url | default('') | urlsplit('port'))
+                                     if app_redis_url | default('') else None}} | to_json }}}}"
         dest: {result}
         mode: "0600"
 """
@@ -98,4 +100,19 @@ def connect(tmp_path: Path, app: str, services: list[str]) -> dict[str, bool]:
 )
 def test_an_app_is_wired_to_the_services_it_uses_only(tmp_path: Path, app_secrets: str, services):
     wired = connect(tmp_path, app_secrets, services)
-    assert wired == {"database": "postgres" in services, "cache": "redis" in services}
+    assert {key: wired[key] for key in ("database", "cache")} == {
+        "database": "postgres" in services,
+        "cache": "redis" in services,
+    }
+
+
+def test_the_cache_url_names_the_port_of_the_apps_own_redis(tmp_path: Path, app_secrets: str):
+    (Path("/etc/djops/secrets") / app_secrets / "redis_port").write_text("6383\n")
+    assert connect(tmp_path, app_secrets, ["redis"])["cache_port"] == 6383
+
+
+def test_a_cache_host_not_yet_moved_to_a_redis_per_app_keeps_the_shared_port(
+    tmp_path: Path, app_secrets: str
+):
+    # Set up by an earlier version (no redis_port): its one shared Redis listens on 6379.
+    assert connect(tmp_path, app_secrets, ["redis"])["cache_port"] == 6379

@@ -272,3 +272,58 @@ def test_each_filter_has_its_documentation(name):
     options = docs["DOCUMENTATION"]["options"]
     positional = docs["DOCUMENTATION"]["positional"].replace(" ", "").split(",")
     assert set(options) == {"_input", *positional}
+
+
+# --- redis_ports: the port of each app's own Redis ---------------------------------------------
+
+redis_ports = FILTERS["redis_ports"]
+MISSING = failed_read("file not found: /var/lib/djops/redis/apps.json")
+
+
+def test_new_apps_get_ports_in_order_from_the_start():
+    apps = [{"name": "notes"}, {"name": "blog"}]
+    assert redis_ports(apps, MISSING, ["notes", "blog"], 6380) == [
+        {"name": "notes", "port": 6380},
+        {"name": "blog", "port": 6381},
+    ]
+
+
+def test_recorded_ports_are_kept_and_new_apps_take_the_lowest_free_one():
+    record = recorded([{"name": "blog", "port": 6381}, {"name": "shop", "port": 6383}])
+    apps = [{"name": "notes"}, {"name": "blog"}, {"name": "wiki"}, {"name": "shop"}]
+    ports = redis_ports(apps, record, ["notes", "blog", "wiki", "shop"], 6380)
+    assert [app["port"] for app in ports] == [6380, 6381, 6382, 6383]
+
+
+def test_a_recorded_app_without_a_port_and_not_listed_stays_on_the_shared_server():
+    # Recorded by an earlier version (no ports); only the listed app moves to its own Redis.
+    record = recorded([{"name": "blog"}, {"name": "notes"}])
+    apps = [{"name": "blog"}, {"name": "notes"}]
+    assert redis_ports(apps, record, ["notes"], 6380) == [
+        {"name": "blog"},
+        {"name": "notes", "port": 6380},
+    ]
+
+
+def test_a_port_given_in_the_apps_is_not_trusted_over_the_record():
+    record = recorded([{"name": "notes", "port": 6390}])
+    assert redis_ports([{"name": "notes", "port": 1}], record, ["notes"], 6380) == [
+        {"name": "notes", "port": 6390}
+    ]
+
+
+def test_redis_ports_keeps_the_other_keys_and_does_not_change_its_input():
+    apps = [dict(NOTES)]
+    assert redis_ports(apps, MISSING, ["notes"], 6380) == [{**NOTES, "port": 6380}]
+    assert apps == [NOTES]
+
+
+@pytest.mark.parametrize("start", [0, 80, 70000, "6380", True, None])
+def test_redis_ports_refuses_a_bad_start(start):
+    with pytest.raises(AnsibleFilterError, match="start must be a port"):
+        redis_ports([BLOG], MISSING, ["blog"], start)
+
+
+def test_redis_ports_names_a_corrupt_record():
+    with pytest.raises(AnsibleFilterError, match="is corrupt"):
+        redis_ports([BLOG], slurped("{"), ["blog"], 6380)

@@ -159,7 +159,6 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "").strip() or "notes",
             # Bounded timeouts make an unreachable Redis fail /healthz quickly
             # instead of hanging a worker until the proxy gives up.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

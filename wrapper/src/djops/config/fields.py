@@ -89,7 +89,7 @@ def _check_app(value: str) -> str:
         _fail(
             f"{value!r} is not a valid app name (lowercase letters, digits and _, starting with "
             f"a letter, at most 25 characters{hint}): it becomes a unix user (and <app>-build, "
-            "at most 31), a PostgreSQL database and role, and a Redis key prefix"
+            "at most 31), a PostgreSQL database and role, and a Redis server of its own"
         )
     if value in _ETC_DJOPS_DIRS:
         _fail(f"{value!r} is the name of djops' own directory /etc/djops/{value}; choose another")

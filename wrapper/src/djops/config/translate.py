@@ -19,7 +19,7 @@ from djops.config.problems import Loc, Problem, _clip, _show, _suggest
 
 _MISSING_HINTS = {
     "app": "add app: NAME (lowercase letters, digits and _); it names the unix user, "
-    "the database and the Redis key prefix",
+    "the database and the app's own Redis",
     "settings": "add settings: PROJECT.settings (your DJANGO_SETTINGS_MODULE)",
     "environments": "add at least one environment under environments:, with its hosts and domains",
     "hosts": "add hosts: with at least one server, e.g. hosts: [deploy@web1.example.com]",
