@@ -1,6 +1,6 @@
 #!/bin/sh
 # Makes variants of the example app's archive for verify.yml: a good change (v2), v2 with a hook
-# task file (hooks), four broken releases (bench/ scripts use them too) and one whose
+# task file (hooks), broken releases (bench/ scripts use them too) and one whose
 # third-party code tries to read secrets at build time (probe).
 # Usage: make_variants.sh BASE.tar.gz OUTDIR
 set -eu
@@ -81,10 +81,13 @@ urlpatterns = [path("", _broken), path("<path:anything>", _broken)]
 PY
 pack health
 
-# Settings that fix STATIC_ROOT beside the directory nginx serves, as some project templates do:
-# every page would link stylesheets that answer 404.
+# Settings that fix STATIC_ROOT beside the directory nginx serves, as some project templates do,
+# with a static/ directory of the project's own in the way (source files), so djops cannot move
+# the collected files there: every page would link stylesheets that answer 404.
 variant static
 printf '\nSTATIC_ROOT = BASE_DIR / "staticfiles"\n' >> "$out/static/notes/settings.py"
+mkdir "$out/static/static"
+printf 'User-agent: *\n' > "$out/static/static/robots.txt"
 pack static
 
 # A cache whose every write fails (in a directory of the code, which the app may not write):
@@ -100,6 +103,24 @@ CACHES = {
 }
 PY
 pack cache
+
+# A middleware of the project that replaces REMOTE_ADDR (as an old "take X-Forwarded-For"
+# snippet does, here with nothing): rate limits and audit logs would see no visitor's address.
+variant address
+cat >> "$out/address/notes/settings.py" <<'PY'
+
+
+def _blank_address(get_response):
+    def middleware(request):
+        request.META["REMOTE_ADDR"] = ""
+        return get_response(request)
+
+    return middleware
+
+
+MIDDLEWARE = ["notes.settings._blank_address", *MIDDLEWARE]
+PY
+pack address
 
 # Settings that refuse to load and print the secret key in their error, as a careless
 # ImproperlyConfigured would: the deploy's message and the audit log must not show it.

@@ -4,12 +4,14 @@
 
 ``site_probe_problems`` reads what the release's own settings gave (roles/app/files/site_probe.py)
 before the switch; ``static_answer_problem`` judges nginx's answer for a collected static file
-after it. Each problem is one line naming the cause and the setting. The documentation of each
-filter is in the YAML file named after it.
+after it, ``client_address_problem`` the address the app saw for a request through nginx. Each
+problem is one line naming the cause and the setting. The documentation of each filter is in
+the YAML file named after it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import mimetypes
 from collections.abc import Mapping
@@ -103,10 +105,46 @@ def static_answer_problem(answer: str, path: str) -> str:
     return ""
 
 
+def client_address_problem(answer: str, provision_hint: str) -> str:
+    """What is wrong with the address the app saw for a request through nginx: "" when nothing.
+
+    ``answer`` is curl's ``%{http_code} %{header_json}`` for a request carrying
+    X-Djops-Address-Probe; djops_client_address answers it with X-Djops-Address-Seen.
+    """
+    _, _, headers_json = str(answer).strip().partition(" ")
+    try:
+        headers = json.loads(headers_json) if headers_json else {}
+    except ValueError as exc:
+        raise AnsibleFilterError(
+            f"client_address_problem: curl's headers are not JSON: {headers_json[:200]!r}"
+        ) from exc
+    values = headers.get("x-djops-address-seen") if isinstance(headers, Mapping) else None
+    if not values:
+        return (
+            "client address: the app server did not say which address the app saw (no "
+            "X-Djops-Address-Seen): it does not load the app through djops_client_address; "
+            + provision_hint
+        )
+    seen = str(values[0] if isinstance(values, list) else values).strip()
+    try:
+        valid = not ipaddress.ip_address(seen).is_unspecified
+    except ValueError:
+        valid = False
+    if valid:
+        return ""
+    return (
+        f"client address: the app sees REMOTE_ADDR {seen!r} for a request through nginx, not the "
+        "visitor's address (rate limits, django-allauth and audit logs read it): code of the "
+        "project (a middleware, a WSGI wrapper) replaces it; remove that, or "
+        + (_SWITCH_OFF % "address")
+    )
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "site_probe_problems": site_probe_problems,
             "site_probe_static_path": site_probe_static_path,
             "static_answer_problem": static_answer_problem,
+            "client_address_problem": client_address_problem,
         }

@@ -42,6 +42,9 @@ def _answer(path, address, headers):
 
 
 def wsgi_app(environ, start_response):
+    if environ["PATH_INFO"] == "/blank":
+        # As a middleware that rewrites request.META (the environ) would.
+        environ["REMOTE_ADDR"] = ""
     headers = {key: value for key, value in environ.items() if key.startswith("HTTP_")}
     status, body = _answer(environ["PATH_INFO"], environ.get("REMOTE_ADDR"), headers)
     start_response(status, [("Content-Type", "application/json")])
@@ -170,7 +173,13 @@ def _exec_start(unit: str) -> list[str]:
 
 
 def _get(sock: Path, path: str, headers: list[tuple[str, str]]) -> tuple[int, dict]:
-    """One HTTP/1.1 request over the unix socket, as nginx writes it."""
+    """One HTTP/1.1 request over the unix socket, as nginx writes it: status, the app's echo."""
+    status, _, body = _request(sock, path, headers)
+    return status, body
+
+
+def _request(sock: Path, path: str, headers: list[tuple[str, str]]) -> tuple[int, dict, dict]:
+    """The same, with the answer's headers (names in lower case)."""
     lines = [f"GET {path} HTTP/1.1", "Host: notes.test", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in headers]
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
@@ -192,7 +201,11 @@ def _get(sock: Path, path: str, headers: list[tuple[str, str]]) -> tuple[int, di
             decoded += rest[:size]
             body = rest[size + 2 :]
         body = decoded
-    return status, json.loads(body)
+    answer_headers = {}
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        answer_headers[name.strip().lower()] = value.strip()
+    return status, answer_headers, json.loads(body)
 
 
 def _wait_for(sock: Path, process: subprocess.Popen, log: Path) -> None:
@@ -319,3 +332,26 @@ def test_a_trusted_header_that_is_no_single_address_is_not_used(served, value):
     assert status == 200
     assert seen["address"] not in (value, FORGED, "203.0.113.7")
     assert FORGED not in json.dumps(seen)
+
+
+def test_a_deploys_probe_is_told_the_address_the_app_saw(served):
+    sock, _ = served
+    trusted = ("X-Djops-Client-Address", "203.0.113.7")
+    status, answer, seen = _request(sock, "/", [trusted, ("X-Djops-Address-Probe", "1")])
+    assert status == 200
+    assert answer["x-djops-address-seen"] == "203.0.113.7"
+    assert "HTTP_X_DJOPS_ADDRESS_PROBE" not in seen["headers"]
+    # Only when asked.
+    status, answer, _ = _request(sock, "/", [trusted])
+    assert status == 200
+    assert "x-djops-address-seen" not in answer
+
+
+def test_a_probe_sees_what_the_projects_code_made_of_remote_addr(served, request):
+    if "asgi" in request.node.callspec.id:
+        pytest.skip("ASGI: Django builds request.META afresh from scope['client']")
+    sock, _ = served
+    probe = [("X-Djops-Client-Address", "203.0.113.7"), ("X-Djops-Address-Probe", "1")]
+    status, answer, _ = _request(sock, "/blank", probe)
+    assert status == 200
+    assert answer["x-djops-address-seen"] == ""

@@ -138,10 +138,11 @@ def test_hooks_go_to_the_app_role_as_app_hooks():
 def test_checks_reach_the_app_role_and_a_misspelt_one_is_refused():
     text = (EXAMPLE / "deploy/djops.yml").read_text()
     variables = plan.project_vars(parse_config(text, "deploy/djops.yml"), "production", EXAMPLE)
-    assert (variables["app_check_static"], variables["app_check_cache"]) == (True, True)
-    off = parse_config(text + "checks: {static: false}\n", "deploy/djops.yml")
+    names = ("app_check_static", "app_check_cache", "app_check_address")
+    assert [variables[name] for name in names] == [True, True, True]
+    off = parse_config(text + "checks: {static: false, address: false}\n", "deploy/djops.yml")
     variables = plan.project_vars(off, "production", EXAMPLE)
-    assert (variables["app_check_static"], variables["app_check_cache"]) == (False, True)
+    assert [variables[name] for name in names] == [False, True, False]
     with pytest.raises(ConfigError, match="statics"):
         parse_config(text + "checks: {statics: false}\n", "deploy/djops.yml")
 

@@ -236,3 +236,43 @@ def test_a_probe_without_its_line_is_an_error():
 
     with pytest.raises(AnsibleFilterError, match="printed no result line"):
         FILTERS["site_probe_problems"]("Traceback ...", "/srv/notes/static")
+
+
+HINT = "run `djops provision sandbox` first"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '200 {"x-djops-address-seen": ["127.0.0.1"], "server": ["nginx"]}',
+        '200 {"x-djops-address-seen": ["2001:db8::7"]}',
+    ],
+)
+def test_an_address_the_app_saw_passes(answer):
+    assert FILTERS["client_address_problem"](answer, HINT) == ""
+
+
+@pytest.mark.parametrize("seen", ["", "0.0.0.0", "::", "unknown", "-"])  # noqa: S104
+def test_no_address_or_a_placeholder_is_named(seen):
+    answer = "200 " + json.dumps({"x-djops-address-seen": [seen]})
+    assert FILTERS["client_address_problem"](answer, HINT) == (
+        f"client address: the app sees REMOTE_ADDR {seen!r} for a request through nginx, not "
+        "the visitor's address (rate limits, django-allauth and audit logs read it): code of the "
+        "project (a middleware, a WSGI wrapper) replaces it; remove that, or set checks: "
+        "{address: false} in the config when that is intended"
+    )
+
+
+@pytest.mark.parametrize("answer", ['200 {"server": ["nginx"]}', "200 ", "200"])
+def test_an_app_server_that_does_not_answer_the_probe_asks_for_provisioning(answer):
+    assert FILTERS["client_address_problem"](answer, HINT) == (
+        "client address: the app server did not say which address the app saw (no "
+        "X-Djops-Address-Seen): it does not load the app through djops_client_address; " + HINT
+    )
+
+
+def test_headers_that_are_not_json_are_an_error():
+    from ansible.errors import AnsibleFilterError
+
+    with pytest.raises(AnsibleFilterError, match="not JSON"):
+        FILTERS["client_address_problem"]("200 <html>", HINT)

@@ -21,6 +21,12 @@ socket has none) and no forwarding header.
 The environ and the scope are changed in place: the app server's access log, which reads them
 after the app answered, shows the client's address too.
 
+A deploy asks, through nginx, which address the app saw (djops.django.app's address check): a
+request carrying X-Djops-Address-Probe gets X-Djops-Address-Seen in its answer, holding
+REMOTE_ADDR as the project left it once it answered (its middleware may change request.META, which
+is the environ), or the address of scope["client"] for ASGI. It is the requester's own address:
+nothing another visitor could learn from it. The probe header itself never reaches the project.
+
 The module runs under every release's Python (3.9 or later) and imports only the standard library.
 """
 
@@ -34,6 +40,10 @@ ENTRY_POINT_VARIABLE = "DJOPS_ENTRY_POINT"
 
 # The header nginx writes the client's address into (proxy_set_header ... $remote_addr).
 TRUSTED_HEADER = "x-djops-client-address"
+
+# Asked by a deploy's check; answered with the address the app saw (see above).
+PROBE_HEADER = "x-djops-address-probe"
+SEEN_HEADER = "x-djops-address-seen"
 
 # Set to the trusted address: the headers nginx sets from $remote_addr, which apps read.
 ADDRESS_HEADERS = ("x-forwarded-for", "x-real-ip")
@@ -59,11 +69,21 @@ def _environ_key(header: str) -> str:
 
 
 _TRUSTED_KEY = _environ_key(TRUSTED_HEADER)
+_PROBE_KEY = _environ_key(PROBE_HEADER)
 _ADDRESS_KEYS = tuple(_environ_key(header) for header in ADDRESS_HEADERS)
-_REMOVED_KEYS = (_TRUSTED_KEY, *(_environ_key(header) for header in FORGEABLE_HEADERS))
+_REMOVED_KEYS = (
+    _TRUSTED_KEY,
+    _PROBE_KEY,
+    *(_environ_key(header) for header in FORGEABLE_HEADERS),
+)
 _TRUSTED_NAME = TRUSTED_HEADER.encode("latin-1")
+_PROBE_NAME = PROBE_HEADER.encode("latin-1")
+_SEEN_NAME = SEEN_HEADER.encode("latin-1")
 _ADDRESS_NAMES = frozenset(header.encode("latin-1") for header in ADDRESS_HEADERS)
-_REMOVED_NAMES = frozenset(header.encode("latin-1") for header in FORGEABLE_HEADERS) | {_TRUSTED_NAME}
+_REMOVED_NAMES = frozenset(header.encode("latin-1") for header in FORGEABLE_HEADERS) | {
+    _TRUSTED_NAME,
+    _PROBE_NAME,
+}
 
 
 def client_address(value: str | None) -> str | None:
@@ -135,14 +155,42 @@ def rewrite_scope(scope: dict) -> None:
     scope["headers"] = headers
 
 
+def seen_value(address) -> str:
+    """An address as the answer header can carry it: printable ASCII, short."""
+    text = "" if address is None else str(address)
+    return "".join(char for char in text if " " < char < "\x7f")[:64]
+
+
 def wsgi(environ, start_response):
     """The project's WSGI app, called with the client's address."""
+    probed = _PROBE_KEY in environ
     rewrite_environ(environ)
-    return _app(environ, start_response)
+    if not probed:
+        return _app(environ, start_response)
+
+    def answer(status, headers, *exc_info):
+        seen = (SEEN_HEADER, seen_value(environ.get("REMOTE_ADDR")))
+        return start_response(status, [*headers, seen], *exc_info)
+
+    return _app(environ, answer)
 
 
 async def asgi(scope, receive, send):
     """The project's ASGI app, called with the client's address."""
-    if scope.get("type") in ("http", "websocket"):
-        rewrite_scope(scope)
-    await _app(scope, receive, send)
+    if scope.get("type") not in ("http", "websocket"):
+        await _app(scope, receive, send)
+        return
+    probed = any(bytes(name).lower() == _PROBE_NAME for name, _ in scope.get("headers", ()))
+    rewrite_scope(scope)
+    if not probed or scope["type"] != "http":
+        await _app(scope, receive, send)
+        return
+    client = scope.get("client")
+    seen = seen_value(client[0] if client else None).encode("latin-1")
+
+    async def answer(message):
+        if message.get("type") == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), (_SEEN_NAME, seen)]}
+        await send(message)
+
+    await _app(scope, receive, answer)

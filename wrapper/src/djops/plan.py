@@ -145,6 +145,7 @@ def project_vars(
         "app_healthcheck": config.healthcheck,
         "app_check_static": config.checks.static,
         "app_check_cache": config.checks.cache,
+        "app_check_address": config.checks.address,
         "app_releases_kept": config.releases_kept,
         "app_env_names": config.env_names.model_dump(),
         "app_list_separator": config.list_separator,

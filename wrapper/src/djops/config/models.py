@@ -123,6 +123,7 @@ class Checks(_Model):
 
     static: bool = True
     cache: bool = True
+    address: bool = True
 
 
 class Hook(_Model):
