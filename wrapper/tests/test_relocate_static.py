@@ -1,6 +1,7 @@
-"""roles/app/files/collect_static.py, run as a build runs it: manage.py shell -c in a real Django
-project (made here) whose release directory is tmp_path/release, with STATIC_ROOT in the
-environment naming the directory nginx serves (release/static)."""
+"""roles/app/files/relocate_static.py, run as a build runs it: manage.py collectstatic, then
+manage.py shell -c with the program, in a real Django project (made here) whose release directory
+is tmp_path/release, with STATIC_ROOT in the environment naming the directory nginx serves
+(release/static)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 COLLECTION = Path(__file__).resolve().parents[2]
-PROGRAM = COLLECTION / "roles" / "app" / "files" / "collect_static.py"
+PROGRAM = COLLECTION / "roles" / "app" / "files" / "relocate_static.py"
 
 SETTINGS = """
 import os
@@ -28,27 +29,36 @@ STORAGES = {{
 
 
 def run(release: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """collect_static.py as a build runs it, in the release, with its settings."""
+    """collectstatic, then relocate_static.py, as a build runs them, in the release, with its
+    settings; the result of the second (or of the first when it failed)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "shown_settings",
         "PYTHONPATH": str(release),
         "STATIC_ROOT": str(release / "static"),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "django", "shell", "-v0", "-c", PROGRAM.read_text()],
-        cwd=release,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=check,
-        timeout=60,
-    )
+    result = None
+    for command in (
+        ["collectstatic", "--noinput", "-v0"],
+        ["shell", "-v0", "-c", PROGRAM.read_text()],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "django", *command],
+            cwd=release,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
+        if result.returncode != 0:
+            break
+    return result
 
 
 def build(tmp_path: Path, static_root: str) -> tuple[Path, str]:
-    """A release with the project's own assets; collect_static.py run in it. Returns the
-    release and what the program said (its djops-static: lines)."""
+    """A release with the project's own assets, collectstatic and relocate_static.py run in it:
+    the release and what the program said (its djops-static: lines)."""
     release = tmp_path / "release"
     assets = release / "assets"
     (assets / "css").mkdir(parents=True)
@@ -116,7 +126,15 @@ def test_settings_that_fail_to_load_fail_with_their_own_error(tmp_path):
         "from django.core.exceptions import ImproperlyConfigured\n"
         'raise ImproperlyConfigured("settings refused on purpose")\n'
     )
-    result = run(release, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "shell", "-v0", "-c", PROGRAM.read_text()],
+        cwd=release,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "shown_settings", "PYTHONPATH": str(release)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
     assert last == "django.core.exceptions.ImproperlyConfigured: settings refused on purpose"
