@@ -11,7 +11,7 @@ mkdir -p "$out/base"
 tar xzf "$base" -C "$out/base"
 
 variant() {
-    rm -rf "$out/$1"
+    rm -rf "${out:?}/${1:?}"
     cp -a "$out/base" "$out/$1"
 }
 pack() {

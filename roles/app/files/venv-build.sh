@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Builds the venv of a release, for tasks/build.yml (sh -c, as root).
 # Usage: sh -c "$(cat venv-build.sh)" sh RELEASE_DIR PYTHON REQUIREMENTS SERVER REUSE EXTRA UV MANAGE
 #          RELEASE_ID BUILD_USER BUILD_HOME INSTALL_SCRIPT [EARLIER_RELEASE_DIR...]

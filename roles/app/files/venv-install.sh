@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Installs the requirements into a new venv of the release, for files/venv-build.sh: as the app's
 # build user, in its sandbox, where the build backends of the requirements run.
 # Usage: sh -c "$(cat venv-install.sh)" sh UV INTERPRETER RELEASE_DIR REQUIREMENTS SERVER
