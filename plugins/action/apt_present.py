@@ -16,6 +16,7 @@ from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible_collections.djops.django.plugins.module_utils.dpkg import query_argv, statuses
 
 # A plain package name, optionally with an architecture (libc6:amd64). Anything else (a version,
 # a wildcard, a .deb path, a release) is apt's to resolve.
@@ -46,9 +47,7 @@ def package_names(name: Any) -> list[str]:
 
 def dpkg_query_command(names: list[str]) -> str:
     """A shell command printing ``<status> <package>`` for each installed or known package."""
-    return "dpkg-query -W -f='${db:Status-Status} ${binary:Package}\\n' -- " + " ".join(
-        shlex.quote(name) for name in names
-    )
+    return shlex.join(query_argv(names))
 
 
 def missing_packages(names: list[str], rc: int, stdout: str) -> list[str] | None:
@@ -59,13 +58,8 @@ def missing_packages(names: list[str], rc: int, stdout: str) -> list[str] | None
     """
     if rc not in (0, 1) or any(not _PLAIN_NAME.match(name) for name in names):
         return None
-    installed = set()
-    for line in stdout.splitlines():
-        status, _, package = line.partition(" ")
-        if status == "installed":
-            installed.add(package)
-            installed.add(package.split(":", 1)[0])
-    return [name for name in names if name not in installed]
+    found = statuses(stdout)
+    return [name for name in names if found.get(name) != "installed"]
 
 
 class ActionModule(ActionBase):

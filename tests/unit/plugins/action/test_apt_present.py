@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from ansible.errors import AnsibleActionFail
 
-COLLECTION = Path(__file__).resolve().parents[2]
+COLLECTION = Path(__file__).resolve().parents[4]
 COLLECTIONS_PATH = COLLECTION / ".ansible" / "collections"
 
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-COLLECTION = Path(__file__).resolve().parents[2]
+COLLECTION = Path(__file__).resolve().parents[4]
 FILTER_DIR = COLLECTION / "plugins" / "filter"
 RECORD = "/var/lib/djops/postgres/apps.json"
 

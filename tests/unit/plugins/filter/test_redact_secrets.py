@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-COLLECTION = Path(__file__).resolve().parents[2]
+COLLECTION = Path(__file__).resolve().parents[4]
 _spec = importlib.util.spec_from_file_location(
     "redact_secrets", COLLECTION / "plugins" / "filter" / "redact_secrets.py"
 )

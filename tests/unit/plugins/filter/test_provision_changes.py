@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ansible.errors import AnsibleFilterError
 
-FILTER = Path(__file__).resolve().parents[2] / "plugins" / "filter" / "provision_changes.py"
+FILTER = Path(__file__).resolve().parents[4] / "plugins" / "filter" / "provision_changes.py"
 
 
 def _load():
