@@ -29,7 +29,7 @@ from test_role_validation import pytestmark as needs_ansible
 from djops import plan
 from djops.config import check_config
 from djops.errors import ConfigError
-from djops.sandbox import hosts
+from djops.sandbox import state as sandbox_state
 from djops.sandbox.paths import SandboxPaths
 
 pytestmark = needs_ansible
@@ -217,9 +217,11 @@ CONNECTION_VARS = ("ansible_host", "ansible_port", "ansible_ssh_private_key_file
 @pytest.fixture
 def sandbox_paths(tmp_path, monkeypatch):
     paths = SandboxPaths(tmp_path / "sandbox")
-    hosts.save(paths, hosts.HostState(name="localhost", distro="debian-13", index=7, ready=True))
+    sandbox_state.save(
+        paths, sandbox_state.HostState(name="localhost", distro="debian-13", index=7, ready=True)
+    )
     paths.ssh_key.with_suffix(".pub").write_text(ED25519 + "\n")
-    monkeypatch.setattr(hosts, "is_running", lambda state: True)
+    monkeypatch.setattr(sandbox_state, "is_running", lambda state: True)
     return paths
 
 

@@ -10,7 +10,7 @@ from djops import plan, runner
 from djops.commands import _playbook
 from djops.config import load_config, parse_config
 from djops.errors import ConfigError, UsageError
-from djops.sandbox import hosts
+from djops.sandbox import state as sandbox_state
 from djops.sandbox.paths import SandboxPaths
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notes"
@@ -19,9 +19,11 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notes"
 @pytest.fixture
 def sandbox_web1(tmp_path, monkeypatch):
     paths = SandboxPaths(tmp_path)
-    hosts.save(paths, hosts.HostState(name="web1", distro="ubuntu-26.04", index=7, ready=True))
+    sandbox_state.save(
+        paths, sandbox_state.HostState(name="web1", distro="ubuntu-26.04", index=7, ready=True)
+    )
     paths.ssh_key.with_suffix(".pub").write_text("ssh-ed25519 AAAAC3Nza sandbox\n")
-    monkeypatch.setattr(hosts, "is_running", lambda state: True)
+    monkeypatch.setattr(sandbox_state, "is_running", lambda state: True)
     monkeypatch.setenv("DJOPS_SANDBOX_HOME", str(tmp_path))
     return paths
 

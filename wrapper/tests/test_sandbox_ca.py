@@ -18,7 +18,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from djops import plan
 from djops.cli import cli
 from djops.config import load_config
-from djops.sandbox import ca, hosts
+from djops.sandbox import ca
+from djops.sandbox import state as sandbox_state
 from djops.sandbox.paths import SandboxPaths
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notes"
@@ -104,8 +105,10 @@ def test_a_python_client_trusting_the_ca_verifies_a_site_it_signed(tmp_path):
 @pytest.fixture
 def sandbox_web1(tmp_path, monkeypatch):
     paths = SandboxPaths(tmp_path)
-    hosts.save(paths, hosts.HostState(name="web1", distro="ubuntu-26.04", index=7, ready=True))
-    monkeypatch.setattr(hosts, "is_running", lambda state: True)
+    sandbox_state.save(
+        paths, sandbox_state.HostState(name="web1", distro="ubuntu-26.04", index=7, ready=True)
+    )
+    monkeypatch.setattr(sandbox_state, "is_running", lambda state: True)
     monkeypatch.setenv("DJOPS_SANDBOX_HOME", str(tmp_path))
     return paths
 

@@ -1,7 +1,7 @@
 """Sandbox hosts for real: boots systemd-nspawn containers (needs root and the host packages).
 
 What `djops sandbox down --all` must leave behind is nothing; this test checks each kind of
-thing a host can leave on the controller (see djops.sandbox.hosts.leftovers):
+thing a host can leave on the controller (see djops.sandbox.leftovers):
 host directories, nspawn processes, network namespaces, veth links, cgroups, mounts, the NAT
 table, the managed /etc/hosts block and the known_hosts file. The unreachable route for the
 whole range stays, so a connection to a torn-down host fails here, at once.
@@ -20,7 +20,9 @@ import time
 
 import pytest
 
-from djops.sandbox import hosts, network
+from djops.sandbox import network
+from djops.sandbox import state as sandbox_state
+from djops.sandbox.leftovers import host_leftovers, leftovers
 from djops.sandbox.paths import SandboxPaths
 
 pytestmark = [
@@ -81,10 +83,10 @@ def test_hosts_boot_resolve_each_other_and_down_leaves_nothing(own_hosts):
     assert after["t-web1"]["address"] == listed["t-web1"]["address"]
 
     # A killed run: nspawn dies without cleaning up; up brings the host back.
-    state = hosts.load(PATHS, "t-cache1")
+    state = sandbox_state.load(PATHS, "t-cache1")
     os.kill(state.nspawn_pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while hosts.is_running(state) and time.monotonic() < deadline:
+    while sandbox_state.is_running(state) and time.monotonic() < deadline:
         time.sleep(0.1)
     djops("sandbox", "up", "t-cache1")
     assert djops("sandbox", "ssh", "t-cache1", "--", "hostname").stdout.strip() == "t-cache1"
@@ -95,10 +97,10 @@ def test_hosts_boot_resolve_each_other_and_down_leaves_nothing(own_hosts):
         "sudo", "apt-get", "install", "-y", "-q", "--no-install-recommends", "nano",
     )  # fmt: skip
 
-    indexes = {n: hosts.load(PATHS, n).index for n in NAMES}
+    indexes = {n: sandbox_state.load(PATHS, n).index for n in NAMES}
     djops("sandbox", "down", *NAMES)
     for name in NAMES:
-        left = hosts.host_leftovers(PATHS, name, indexes[name])
+        left = host_leftovers(PATHS, name, indexes[name])
         assert left == {kind: [] for kind in left}, name
 
     # A torn-down host's address fails locally and at once, never via the default gateway.
@@ -123,10 +125,10 @@ def test_hosts_boot_resolve_each_other_and_down_leaves_nothing(own_hosts):
 
 
 def test_down_all_leaves_nothing_behind():
-    running = [s.name for s in hosts.all_states(PATHS) if hosts.is_running(s)]
+    running = [s.name for s in sandbox_state.all_states(PATHS) if sandbox_state.is_running(s)]
     if running:
         pytest.skip(f"sandbox hosts are up ({', '.join(running)}): down --all would remove them")
     djops("sandbox", "up", "t-all1")
     djops("sandbox", "down", "--all")
-    left = hosts.leftovers(PATHS)
+    left = leftovers(PATHS)
     assert left == {kind: [] for kind in left}

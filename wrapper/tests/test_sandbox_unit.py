@@ -11,7 +11,8 @@ import pytest
 
 from djops import cli
 from djops.errors import OperationFailed, UsageError
-from djops.sandbox import hosts, images, inventory, names, network, system
+from djops.sandbox import images, inventory, names, network, system
+from djops.sandbox import state as sandbox_state
 from djops.sandbox.paths import SandboxPaths
 
 
@@ -37,13 +38,13 @@ def test_addresses_are_per_host_and_inside_the_sandbox_range():
 @pytest.mark.parametrize("name", ["Web1", "1web", "web_1", "a" * 32, "web.1", ""])
 def test_bad_host_names_are_refused(name):
     with pytest.raises(UsageError, match="not valid"):
-        hosts.validate_name(name)
+        sandbox_state.validate_name(name)
 
 
 @pytest.mark.parametrize("alias", ["app test", "-app.test", "1.2.3.4", "app..test"])
 def test_bad_aliases_are_refused(alias):
     with pytest.raises(UsageError, match="not a valid host name"):
-        hosts.validate_alias(alias)
+        sandbox_state.validate_alias(alias)
 
 
 def test_unknown_distro_names_the_choices():
@@ -86,7 +87,9 @@ def test_sources_are_the_distros_usual_ones():
 
 def test_inventory_keeps_host_key_checking_on(tmp_path):
     paths = SandboxPaths(tmp_path)
-    hosts.save(paths, hosts.HostState(name="web1", distro="debian-12", index=3, ready=True))
+    sandbox_state.save(
+        paths, sandbox_state.HostState(name="web1", distro="debian-12", index=3, ready=True)
+    )
     data = inventory.build(paths, ["web1"])
     web1 = data["all"]["hosts"]["web1"]
     assert web1["ansible_host"] == "198.18.3.2"

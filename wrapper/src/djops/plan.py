@@ -19,8 +19,8 @@ from djops.config import (
 )
 from djops.errors import UsageError
 from djops.sandbox import ca as sandbox_ca
-from djops.sandbox import hosts as sandbox_hosts
 from djops.sandbox import inventory as sandbox_inventory
+from djops.sandbox import state as sandbox_state
 from djops.sandbox.paths import SandboxPaths
 
 GROUPS = ("web", "app", "db", "cache")
@@ -36,8 +36,8 @@ def inventory(config: ProjectConfig, env_name: str, paths: SandboxPaths | None =
     groups: dict[str, dict[str, Any]] = {g: {"hosts": {}} for g in GROUPS}
     for host in env.hosts:
         if host.is_sandbox:
-            state = sandbox_hosts.load(paths, host.sandbox)
-            if state is None or not sandbox_hosts.is_running(state):
+            state = sandbox_state.load(paths, host.sandbox)
+            if state is None or not sandbox_state.is_running(state):
                 raise UsageError(
                     f"environments.{env_name}.hosts: sandbox host {host.sandbox} is not up "
                     f"(start it with: djops sandbox up {host.sandbox})"

@@ -11,6 +11,7 @@ import yaml
 
 from djops.errors import UsageError
 from djops.sandbox import ca, hosts, images, inventory
+from djops.sandbox import state as sandbox_state
 from djops.sandbox.paths import SandboxPaths
 
 
@@ -78,7 +79,7 @@ def down(names: tuple[str, ...], all_hosts: bool) -> None:
 def list_(as_json: bool) -> None:
     """List sandbox hosts."""
     paths = SandboxPaths.from_env()
-    rows = [s.as_dict(paths) for s in hosts.all_states(paths)]
+    rows = [s.as_dict(paths) for s in sandbox_state.all_states(paths)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -99,8 +100,8 @@ def list_(as_json: bool) -> None:
 def ssh(name: str, command: tuple[str, ...]) -> None:
     """Open a shell on NAME as its sudo user, or run COMMAND there (after --)."""
     paths = SandboxPaths.from_env()
-    state = hosts.load(paths, name)
-    if state is None or not hosts.is_running(state):
+    state = sandbox_state.load(paths, name)
+    if state is None or not sandbox_state.is_running(state):
         raise UsageError(f"sandbox host {name} is not up (start it with: djops sandbox up {name})")
     argv = hosts.ssh_argv(paths, state, batch=bool(command))
     if not command and sys.stdin.isatty():

@@ -7,11 +7,11 @@ sandbox's own when it boots, and the inventory points SSH at that file.
 from __future__ import annotations
 
 from djops.errors import UsageError
-from djops.sandbox import hosts
 from djops.sandbox.paths import SandboxPaths
+from djops.sandbox.state import HostState, all_states
 
 
-def host_vars(paths: SandboxPaths, state: hosts.HostState) -> dict:
+def host_vars(paths: SandboxPaths, state: HostState) -> dict:
     return {
         "ansible_host": state.address,
         "ansible_user": state.user,
@@ -28,7 +28,7 @@ def host_vars(paths: SandboxPaths, state: hosts.HostState) -> dict:
 
 
 def build(paths: SandboxPaths, names: list[str]) -> dict:
-    states = {s.name: s for s in hosts.all_states(paths)}
+    states = {s.name: s for s in all_states(paths)}
     unknown = [n for n in names if n not in states]
     if unknown:
         raise UsageError(
