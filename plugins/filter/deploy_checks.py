@@ -92,10 +92,10 @@ def static_answer_problem(answer: str, path: str) -> str:
     or with no type) is a page answered in its place (a catch-all view, an error page), unless
     its name says it is a page.
     """
-    code, _, content_type = str(answer).strip().partition(" ")
+    code, _sep, content_type = str(answer).strip().partition(" ")
     if code != "200":
         return f"static files: {path} answers {code or 'nothing'} through nginx"
-    expected, _ = mimetypes.guess_type(path)
+    expected = mimetypes.guess_type(path)[0]
     got = content_type.split(";")[0].strip().lower()
     if expected != "text/html" and got in ("", "text/html"):
         return (
@@ -111,7 +111,7 @@ def client_address_problem(answer: str, provision_hint: str) -> str:
     ``answer`` is curl's ``%{http_code} %{header_json}`` for a request carrying
     X-Djops-Address-Probe; djops_client_address answers it with X-Djops-Address-Seen.
     """
-    _, _, headers_json = str(answer).strip().partition(" ")
+    headers_json = str(answer).strip().partition(" ")[2]
     try:
         headers = json.loads(headers_json) if headers_json else {}
     except ValueError as exc:

@@ -13,8 +13,8 @@ description:
     (a release is named after its content, so the same code is the same release), its kind
     (C(tgz), C(tar) or C(other), from its first bytes rather than its name) and its size in KiB,
     rounded up (the role sends small archives inline in the command that unpacks them).
-version_added: 1.0.0
-author: djops maintainers
+version_added: 0.2.0
+author: djops maintainers (@djops)
 options:
   _terms:
     description: Paths of archives on the controller.

@@ -29,10 +29,10 @@ def statuses(stdout: str) -> dict[str, str]:
     """
     found: dict[str, str] = {}
     for line in stdout.splitlines():
-        status, _, package = line.strip().partition(" ")
+        status, _sep, package = line.strip().partition(" ")
         if not package:
             continue
-        for name in {package, package.split(":", 1)[0]}:
+        for name in (package, package.split(":", 1)[0]):
             if found.get(name) != "installed":
                 found[name] = status
     return found

@@ -19,7 +19,7 @@ description:
     it runs M(ansible.builtin.apt) with the same options, which does the work and reports as it
     always does.
 version_added: 1.0.0
-author: djops maintainers
+author: djops maintainers (@djops)
 options:
   name:
     description:
@@ -42,9 +42,16 @@ options:
   lock_timeout:
     description: Passed to M(ansible.builtin.apt) when a package is missing.
     type: int
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
     details: The dpkg query only reads; apt runs in check mode.
@@ -52,6 +59,7 @@ attributes:
     support: full
     details: As M(ansible.builtin.apt).
   platform:
+    support: full
     platforms: debian
 notes:
   - Only installs. Use M(ansible.builtin.apt) to remove, upgrade or pin versions.

@@ -17,8 +17,8 @@ description:
     what it should be; most runs change nothing, and one look is much faster than a module call
     per file, package, user and service.
   - Changes nothing on the host.
-version_added: 1.0.0
-author: djops maintainers
+version_added: 0.2.0
+author: djops maintainers (@djops)
 options:
   files:
     description: Files whose SHA-1, mode, owner and group to report (null for a missing file).
@@ -69,6 +69,8 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -76,6 +78,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: debian
 notes:
   - Needs C(dpkg-query) and C(systemctl) on the host (Debian and Ubuntu).

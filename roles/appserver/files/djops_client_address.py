@@ -98,7 +98,7 @@ def client_address(value: str | None) -> str | None:
 
 def load(entry_point: str):
     """The object `module:attribute` (dotted attributes allowed) names."""
-    module_name, _, attribute = entry_point.partition(":")
+    module_name, _sep, attribute = entry_point.partition(":")
     if not module_name or not attribute:
         raise RuntimeError(f"{ENTRY_POINT_VARIABLE}={entry_point!r}: expected module:callable")
     target = importlib.import_module(module_name)
@@ -180,7 +180,7 @@ async def asgi(scope, receive, send):
     if scope.get("type") not in ("http", "websocket"):
         await _app(scope, receive, send)
         return
-    probed = any(bytes(name).lower() == _PROBE_NAME for name, _ in scope.get("headers", ()))
+    probed = any(bytes(name).lower() == _PROBE_NAME for name, _value in scope.get("headers", ()))
     rewrite_scope(scope)
     if not probed or scope["type"] != "http":
         await _app(scope, receive, send)

@@ -74,7 +74,7 @@ class Reader:
             size = int(rest)
             if size < 0:
                 return None
-            return [self.read() for _ in range(size)]
+            return [self.read() for _index in range(size)]
         raise RedisError(f"unexpected reply {line[:40]!r}")
 
 
@@ -156,7 +156,7 @@ def login(conn: Connection, user: str, password: str) -> None:
     reply = conn.call("AUTH", user, password)
     if isinstance(reply, RedisError):
         # Never the password: only which user was refused where.
-        raise RedisError(f"{conn.path}: AUTH as {user} refused ({str(reply).split(' ')[0]})")
+        raise RedisError(f"{conn.path}: AUTH as {user} refused ({str(reply).partition(' ')[0]})")
 
 
 def main(argv: list[str] | None = None) -> int:
