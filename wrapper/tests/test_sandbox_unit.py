@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 
 from djops import cli
 from djops.errors import OperationFailed, UsageError
-from djops.sandbox import images, inventory, names, network, system
+from djops.sandbox import hosts, images, inventory, names, network, system
 from djops.sandbox import state as sandbox_state
 from djops.sandbox.paths import SandboxPaths
 
@@ -98,6 +99,17 @@ def test_inventory_keeps_host_key_checking_on(tmp_path):
     assert "StrictHostKeyChecking=yes" in web1["ansible_ssh_common_args"]
     with pytest.raises(UsageError, match="no sandbox host named db1"):
         inventory.build(paths, ["db1"])
+
+
+def test_ansible_and_djops_sandbox_ssh_connect_with_the_same_options(tmp_path):
+    paths = SandboxPaths(tmp_path / "a home with a space")
+    host = sandbox_state.HostState(name="web1", distro="debian-12", index=3, ready=True)
+    ansible_args = shlex.split(inventory.host_vars(paths, host)["ansible_ssh_common_args"])
+    assert ansible_args == paths.ssh_options
+    argv = hosts.ssh_argv(paths, host)
+    start = argv.index(paths.ssh_options[0])
+    assert argv[start : start + len(paths.ssh_options)] == paths.ssh_options
+    assert f"UserKnownHostsFile={tmp_path}/a home with a space/known_hosts" in ansible_args
 
 
 def run_main(monkeypatch, capsys, *args):

@@ -6,6 +6,8 @@ sandbox's own when it boots, and the inventory points SSH at that file.
 
 from __future__ import annotations
 
+import shlex
+
 from djops.errors import UsageError
 from djops.sandbox.paths import SandboxPaths
 from djops.sandbox.state import HostState, all_states
@@ -17,10 +19,7 @@ def host_vars(paths: SandboxPaths, state: HostState) -> dict:
         "ansible_user": state.user,
         "ansible_port": 22,
         "ansible_ssh_private_key_file": str(paths.ssh_key),
-        "ansible_ssh_common_args": (
-            f"-o UserKnownHostsFile={paths.known_hosts} -o StrictHostKeyChecking=yes "
-            "-o IdentitiesOnly=yes"
-        ),
+        "ansible_ssh_common_args": shlex.join(paths.ssh_options),
         "ansible_python_interpreter": "/usr/bin/python3",
         "djops_sandbox_distro": state.distro,
         "djops_sandbox_aliases": list(state.aliases),

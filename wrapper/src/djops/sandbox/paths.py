@@ -49,6 +49,19 @@ class SandboxPaths:
         return self.home / "known_hosts"
 
     @property
+    def ssh_options(self) -> list[str]:
+        """The options of every SSH connection to a sandbox host, as ssh's arguments: only the
+        sandbox's key, and host-key checking on, against the keys recorded when hosts boot."""
+        return [
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            f"UserKnownHostsFile={self.known_hosts}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+        ]
+
+    @property
     def ca_dir(self) -> Path:
         return self.home / "ca"
 
