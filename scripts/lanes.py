@@ -8,9 +8,9 @@ distribution's packages (the rest pass there too; they cost CI time). DJOPS_DIST
 DJOPS_SCENARIOS (space-separated) replace it with every scenario named on every release named.
 
 The lanes run side by side. A scenario keeps its host names and domains on every release, so all
-of one scenario's runs go to the same lane, one after the other, and so do scenarios that share
-a domain (app and stack both serve notes.test). Lanes are filled longest first, by the rough cost
-of each scenario (minutes on an idle 2-core machine).
+of one scenario's runs go to the same lane, one after the other, and so would scenarios that
+share a domain (GROUP; none do). Lanes are filled longest first, by the rough cost of each
+scenario (minutes on an idle 2-core machine).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ MATRIX = {
     "ubuntu-26.04": SCENARIOS,
     "debian-12": ("sandbox", "postgres", "redis", "app"),
 }
-# Scenarios that must share a lane with another: they serve the same domain.
-GROUP = {"stack": "app"}
+# Scenarios that must share a lane with another, as {scenario: the other}: they would serve the
+# same domain (a sandbox host's name or alias is known to the whole machine).
+GROUP: dict[str, str] = {}
 COST = {"stack": 17, "app": 10, "template": 10, "postgres": 5, "redis": 5, "base": 4, "web": 4}
 DEFAULT_COST = 5
 SANDBOX_COST = 1
