@@ -8,11 +8,8 @@ Debian-like (dpkg and apt), as djops' controllers and test hosts are.
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -60,50 +57,6 @@ def test_missing_packages_leaves_what_is_not_a_plain_name_to_apt():
     assert plugin.missing_packages(["nginx"], 127, "") is None
 
 
-def _run(tmp_path: Path, args: dict, *, check: bool = False) -> dict:
-    """Run the action once on this machine; return its registered result."""
-    out = tmp_path / "result.json"
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        json.dumps(
-            [
-                {
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": False,
-                    "tasks": [
-                        {"djops.django.apt_present": args, "register": "result"},
-                        {
-                            "ansible.builtin.copy": {
-                                "content": "{{ result | to_json }}",
-                                "dest": str(out),
-                            },
-                            "check_mode": False,
-                        },
-                    ],
-                }
-            ]
-        )
-    )
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH),
-        ANSIBLE_LOCALHOST_WARNING="False",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-    )
-    command = [str(Path(sys.executable).with_name("ansible-playbook")), str(playbook)]
-    done = subprocess.run(
-        [*command, *(["--check"] if check else [])],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads(out.read_text())
-
-
 needs_dpkg = pytest.mark.skipif(
     not (shutil.which("dpkg-query") and (COLLECTIONS_PATH / "ansible_collections").is_dir()),
     reason="needs dpkg-query and the collection in .ansible/collections (scripts/bootstrap)",
@@ -111,8 +64,9 @@ needs_dpkg = pytest.mark.skipif(
 
 
 @needs_dpkg
-def test_installed_packages_cost_no_apt_run(tmp_path: Path):
-    result = _run(tmp_path, {"name": ["dpkg", "coreutils"], "update_cache": True})
+def test_installed_packages_cost_no_apt_run(run_task):
+    task = {"name": ["dpkg", "coreutils"], "update_cache": True}
+    result = run_task({"djops.django.apt_present": task})
     assert result["changed"] is False
     assert result["missing"] == []
     # apt would have updated its cache (update_cache) and said so.
@@ -120,7 +74,7 @@ def test_installed_packages_cost_no_apt_run(tmp_path: Path):
 
 
 @needs_dpkg
-def test_a_missing_package_goes_to_apt(tmp_path: Path):
+def test_a_missing_package_goes_to_apt(run_task):
     status = subprocess.run(
         ["dpkg-query", "-W", "-f=${db:Status-Status}", "sl"],
         capture_output=True,
@@ -132,7 +86,7 @@ def test_a_missing_package_goes_to_apt(tmp_path: Path):
     )
     if status.stdout == "installed" or "Candidate:" not in policy.stdout:
         pytest.skip("needs the package sl not installed but available to apt")
-    result = _run(tmp_path, {"name": ["dpkg", "sl"]}, check=True)
+    result = run_task({"djops.django.apt_present": {"name": ["dpkg", "sl"]}}, check=True)
     assert result["missing"] == ["sl"]
     assert result["changed"] is True
     assert "cache_updated" in result

@@ -3,18 +3,12 @@
 import gzip
 import hashlib
 import io
-import json
 import os
-import subprocess
-import sys
 import tarfile
-from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleLookupError
 from ansible_collections.djops.django.plugins.lookup.release_archive import archive_facts
-
-COLLECTIONS = Path(__file__).resolve().parents[4] / ".ansible" / "collections"
 
 
 def tar_bytes() -> bytes:
@@ -62,45 +56,15 @@ def test_a_missing_archive_is_named(tmp_path):
         archive_facts(str(tmp_path / "missing.tgz"))
 
 
-def test_the_lookup_answers_in_a_play(tmp_path):
+def test_the_lookup_answers_in_a_play(tmp_path, run_task):
     path = tmp_path / "code.tar"
     path.write_bytes(tar_bytes())
-    out = tmp_path / "facts.json"
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        json.dumps(
-            [
-                {
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": False,
-                    "tasks": [
-                        {
-                            "ansible.builtin.copy": {
-                                "content": "{{ query('djops.django.release_archive', archive)"
-                                " | first | to_json }}",
-                                "dest": str(out),
-                            },
-                            "vars": {"archive": str(path)},
-                        }
-                    ],
-                }
-            ]
-        )
+    result = run_task(
+        {
+            "ansible.builtin.debug": {
+                "msg": "{{ query('djops.django.release_archive', archive) | first }}"
+            },
+            "vars": {"archive": str(path)},
+        }
     )
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_LOCALHOST_WARNING="False",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-    )
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), str(playbook)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads(out.read_text()) == archive_facts(str(path))
+    assert result["msg"] == archive_facts(str(path))

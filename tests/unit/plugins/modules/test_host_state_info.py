@@ -2,16 +2,11 @@
 run by ansible-playbook against this machine (in check mode: it must read there too)."""
 
 import hashlib
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from ansible_collections.djops.django.plugins.modules import host_state_info as module
-
-COLLECTIONS = Path(__file__).resolve().parents[4] / ".ansible" / "collections"
 
 
 class FakeHost(module.Host):
@@ -118,11 +113,10 @@ def test_swaps_lists_the_devices_under_the_header():
     assert module.swaps(None) == []
 
 
-def test_the_module_reads_this_machine_and_changes_nothing(tmp_path):
+def test_the_module_reads_this_machine_and_changes_nothing(tmp_path, run_task):
     watched = tmp_path / "watched.conf"
     watched.write_bytes(b"answer = 42\n")
     watched.chmod(0o640)
-    out = tmp_path / "result.json"
     args = {
         "files": [str(watched), str(tmp_path / "missing")],
         "dirs": [str(tmp_path), str(watched)],
@@ -131,45 +125,7 @@ def test_the_module_reads_this_machine_and_changes_nothing(tmp_path):
         "users": ["root", "djops-no-such-user"],
         "groups": ["root", "djops-no-such-group"],
     }
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(
-        json.dumps(
-            [
-                {
-                    "hosts": "localhost",
-                    "connection": "local",
-                    "gather_facts": False,
-                    "tasks": [
-                        {"djops.django.host_state_info": args, "register": "result"},
-                        {
-                            "ansible.builtin.copy": {
-                                "content": "{{ result | to_json }}",
-                                "dest": str(out),
-                            },
-                            "check_mode": False,
-                        },
-                    ],
-                }
-            ]
-        )
-    )
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_LOCALHOST_WARNING="False",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-    )
-    playbook_bin = Path(sys.executable).with_name("ansible-playbook")
-    done = subprocess.run(
-        [str(playbook_bin), "--check", str(playbook)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads(out.read_text())
+    result = run_task({"djops.django.host_state_info": args}, check=True)
     state = result["state"]
     assert result["changed"] is False
     assert state["files"] == {
