@@ -125,8 +125,8 @@ def test_sandbox_user_errors_are_one_line_and_exit_2(monkeypatch, capsys, tmp_pa
     code, _, err = run_main(monkeypatch, capsys, "sandbox", "up", "Bad_Name")
     assert code == 2
     assert err.strip().splitlines() == [
-        "error: sandbox host name 'Bad_Name' is not valid: use 1 to 31 lowercase letters, "
-        "digits and hyphens, starting with a letter"
+        "error: sandbox host name 'Bad_Name' is not valid: use lowercase letters, digits "
+        "and -, starting with a letter, at most 31 characters"
     ]
     code, _, err = run_main(monkeypatch, capsys, "sandbox", "down")
     assert code == 2
@@ -153,3 +153,17 @@ def test_a_process_in_this_machines_own_network_is_never_addressed_as_a_host():
     finally:
         subprocess.run(["ip", "netns", "delete", network.netns_name("t-own-netns")], check=False)
     assert subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True).stdout == before
+
+
+@pytest.mark.parametrize(
+    "name", ["web1", "a" * 31, "tier-app", "Web1", "1web", "web_1", "a" * 32, ""]
+)
+def test_the_config_file_and_the_sandbox_agree_on_host_names(name):
+    from djops.config.fields import _SANDBOX_NAME
+
+    try:
+        sandbox_state.validate_name(name)
+        sandbox_accepts = True
+    except UsageError:
+        sandbox_accepts = False
+    assert (_SANDBOX_NAME.problem(name) is None) == sandbox_accepts

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from djops.config import (
+    ALL_ROLES,
+    SERVICE_ROLE,
     Environment,
     ProjectConfig,
     ProvidedTls,
@@ -23,8 +25,7 @@ from djops.sandbox import inventory as sandbox_inventory
 from djops.sandbox import state as sandbox_state
 from djops.sandbox.paths import SandboxPaths
 
-GROUPS = ("web", "app", "db", "cache")
-SERVICE_OF_GROUP = {"db": "postgres", "cache": "redis"}
+SERVICE_OF_GROUP = {role: service for service, role in SERVICE_ROLE.items()}
 # deploy/djops.yml's tls: → the nginx role's tls.source
 TLS_SOURCES = {"acme": "acme", "self-signed": "self_signed", "provided": "provided"}
 
@@ -33,7 +34,7 @@ def inventory(config: ProjectConfig, env_name: str, paths: SandboxPaths | None =
     env = config.environment(env_name)
     paths = paths or SandboxPaths.from_env()
     all_hosts: dict[str, dict[str, Any]] = {}
-    groups: dict[str, dict[str, Any]] = {g: {"hosts": {}} for g in GROUPS}
+    groups: dict[str, dict[str, Any]] = {g: {"hosts": {}} for g in ALL_ROLES}
     for host in env.hosts:
         if host.is_sandbox:
             state = sandbox_state.load(paths, host.sandbox)

@@ -32,7 +32,6 @@ class PlaybookRun:
     playbook: str  # a file in the collection's playbooks/ directory
     inventory: dict[str, Any]
     extravars: dict[str, Any] = field(default_factory=dict)
-    limit: str | None = None
 
 
 @dataclass
@@ -126,7 +125,6 @@ def run_playbook(
             inventory=str(inventory),
             extravars=run.extravars,
             envvars=ansible_env(),
-            limit=run.limit,
             event_handler=on_event,
             quiet=not verbose,
             settings={"suppress_ansible_output": not verbose},

@@ -35,6 +35,7 @@ from djops.config.constants import (
     CONFIG_RELPATH,
     LETSENCRYPT_PRODUCTION,
     LETSENCRYPT_STAGING,
+    SERVICE_ROLE,
     Role,
     Service,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "CONFIG_RELPATH",
     "LETSENCRYPT_PRODUCTION",
     "LETSENCRYPT_STAGING",
+    "SERVICE_ROLE",
     "_APP_RE",
     "_MAX_ENV_TOTAL_BYTES",
     "_MAX_ENV_VAR_BYTES",

@@ -16,3 +16,5 @@ Role = Literal["web", "app", "db", "cache"]
 Service = Literal["postgres", "redis"]
 ALL_ROLES: tuple[Role, ...] = ("web", "app", "db", "cache")
 ALL_SERVICES: tuple[Service, ...] = ("postgres", "redis")
+# The role (and inventory group) of the hosts each service runs on.
+SERVICE_ROLE: dict[Service, Role] = {"postgres": "db", "redis": "cache"}

@@ -23,10 +23,10 @@ from djops.config.reserved import (
     _POSTGRES_ROLE_PREFIX,
     _RESERVED_APP_NAMES,
 )
+from djops.sandbox import naming as sandbox_naming
 
 _APP_RE = re.compile(r"[a-z][a-z0-9_]{0,24}")
 _ENV_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,30}")
-_SANDBOX_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
 _UNIX_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -73,11 +73,7 @@ _UNIX_USER_NAME = _NameRule(
     _UNIX_USER_RE,
     "lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters",
 )
-_SANDBOX_NAME = _NameRule(
-    "sandbox name",
-    _SANDBOX_RE,
-    "lowercase letters, digits and -, starting with a letter, at most 31 characters",
-)
+_SANDBOX_NAME = _NameRule("sandbox name", sandbox_naming.NAME_RE, sandbox_naming.NAME_RULE)
 
 
 def _check_app(value: str) -> str:

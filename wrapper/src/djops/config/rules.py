@@ -16,6 +16,7 @@ from djops.config.constants import (
     ALL_SERVICES,
     LETSENCRYPT_PRODUCTION,
     LETSENCRYPT_STAGING,
+    SERVICE_ROLE,
 )
 from djops.config.env_rules import (
     _effective_env_names,
@@ -28,7 +29,6 @@ from djops.config.problems import Loc, Problem, format_loc
 
 # What each role means on a host, and which service needs it (for messages).
 _ROLE_PURPOSE = {"web": "nginx", "app": "the app server", "db": "PostgreSQL", "cache": "Redis"}
-_SERVICE_ROLE = {"postgres": "db", "redis": "cache"}
 
 
 def _present(mapping: Mapping[str, Any], key: str) -> bool:
@@ -133,7 +133,7 @@ def _hosts_problems(hosts: Any, loc: Loc, services: Sequence[str]) -> list[Probl
         roles_per_host.append(_valid_roles(host))
     if any(roles is None for roles in roles_per_host):
         return problems  # some host is broken; its roles cannot be judged yet
-    needed = ["web", "app"] + [_SERVICE_ROLE[s] for s in services if s in _SERVICE_ROLE]
+    needed = ["web", "app"] + [SERVICE_ROLE[s] for s in services if s in SERVICE_ROLE]
     for role in needed:
         if not any(role in roles for roles in roles_per_host if roles is not None):
             service = _service_of(role)
@@ -149,7 +149,7 @@ def _hosts_problems(hosts: Any, loc: Loc, services: Sequence[str]) -> list[Probl
 
 
 def _service_of(role: str) -> str | None:
-    return next((service for service, r in _SERVICE_ROLE.items() if r == role), None)
+    return next((service for service, r in SERVICE_ROLE.items() if r == role), None)
 
 
 # Top-level domains kept for tests, examples and local networks (RFC 2606, 6761, 6762, 8375):

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +117,7 @@ def locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def ensure_image(paths: SandboxPaths, distro: Distro, log=print) -> Path:
+def ensure_image(paths: SandboxPaths, distro: Distro, log: Callable[[str], None]) -> Path:
     """Return the cached root filesystem for distro, building it first if needed."""
     root = paths.image(distro.key)
     stamp = root.parent / "recipe"

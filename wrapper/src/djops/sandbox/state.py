@@ -13,9 +13,9 @@ from pathlib import Path
 
 from djops.errors import UsageError
 from djops.sandbox import images, network, system
+from djops.sandbox.naming import NAME_RE, NAME_RULE
 from djops.sandbox.paths import SandboxPaths
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 ALIAS_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
@@ -55,11 +55,8 @@ class HostState:
 
 
 def validate_name(name: str) -> None:
-    if not NAME_RE.match(name):
-        raise UsageError(
-            f"sandbox host name {name!r} is not valid: use 1 to 31 lowercase letters, digits and "
-            "hyphens, starting with a letter"
-        )
+    if not NAME_RE.fullmatch(name):
+        raise UsageError(f"sandbox host name {name!r} is not valid: use {NAME_RULE}")
 
 
 def validate_alias(alias: str) -> None:
