@@ -27,6 +27,7 @@ from test_role_validation import COLLECTIONS, run_validate_many
 from test_role_validation import pytestmark as needs_ansible
 
 from djops import plan
+from djops.commands import _playbook
 from djops.config import check_config
 from djops.errors import ConfigError
 from djops.sandbox import state as sandbox_state
@@ -264,8 +265,9 @@ def role_cases(
     config = check_config(path)
     cases = {}
     for env_name in config.environments:
-        inventory = plan.inventory(config, env_name, paths)["all"]
-        variables = plan.project_vars(config, env_name, path.parents[1])
+        target = _playbook.target(config, path.parents[1], env_name, paths)
+        inventory = plan.inventory(target)["all"]
+        variables = plan.project_vars(target)
         for host, host_vars in inventory["hosts"].items():
             roles = ["base"]
             merged = {**variables}
@@ -337,7 +339,7 @@ def test_a_provided_certificate_reaches_certbot_and_its_key_is_never_shown(tmp_p
     (tmp_path / "p" / "home" / "keys" / "notes.key").write_text(key)
     monkeypatch.setenv("HOME", str(tmp_path / "p" / "home"))
     config = check_config(path)
-    variables = plan.project_vars(config, "production", tmp_path / "p")
+    variables = plan.project_vars(_playbook.target(config, tmp_path / "p", "production"))
     assert key not in str(variables)
     site = variables["nginx_sites"][0]
     run = tmp_path / "run"

@@ -16,6 +16,11 @@ from djops.sandbox.paths import SandboxPaths
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notes"
 
 
+def target(config, env_name: str, paths: SandboxPaths | None = None) -> plan.Target:
+    """The example project's target, as the commands resolve it."""
+    return _playbook.target(config, EXAMPLE, env_name, paths)
+
+
 @pytest.fixture
 def sandbox_web1(tmp_path, monkeypatch):
     paths = SandboxPaths(tmp_path)
@@ -30,7 +35,7 @@ def sandbox_web1(tmp_path, monkeypatch):
 
 def test_sandbox_environment_becomes_an_inventory_with_every_group(sandbox_web1):
     config = load_config(EXAMPLE / "deploy/djops.yml")
-    inv = plan.inventory(config, "sandbox", sandbox_web1)
+    inv = plan.inventory(target(config, "sandbox", sandbox_web1))
     web1 = inv["all"]["hosts"]["web1"]
     assert web1["ansible_host"] == "198.18.7.2"
     assert web1["ansible_user"] == "admin"
@@ -64,13 +69,13 @@ def test_a_host_serves_only_the_services_the_project_uses(services, groups):
         .replace("services: [postgres, redis]", f"services: {services}")
     )
     config = parse_config(text, "deploy/djops.yml")
-    inv = plan.inventory(config, "production")
+    inv = plan.inventory(target(config, "production"))
     assert [g for g, v in inv["all"]["children"].items() if v["hosts"]] == groups
 
 
 def test_remote_hosts_keep_their_user_and_address():
     config = load_config(EXAMPLE / "deploy/djops.yml")
-    inv = plan.inventory(config, "production")
+    inv = plan.inventory(target(config, "production"))
     key = config.environment("production").admin_users[0].keys[0]
     assert inv["all"]["hosts"] == {
         "203.0.113.10": {
@@ -84,12 +89,12 @@ def test_remote_hosts_keep_their_user_and_address():
 def test_a_sandbox_host_that_is_down_is_a_usage_error(tmp_path):
     config = load_config(EXAMPLE / "deploy/djops.yml")
     with pytest.raises(UsageError, match="djops sandbox up web1"):
-        plan.inventory(config, "sandbox", SandboxPaths(tmp_path))
+        _playbook.target(config, EXAMPLE, "sandbox", SandboxPaths(tmp_path))
 
 
 def test_provision_runs_site_yml_with_the_roles_variables(sandbox_web1):
     config = load_config(EXAMPLE / "deploy/djops.yml")
-    run = _playbook.build_run("site.yml", config, EXAMPLE, "sandbox")
+    run = _playbook.build_run("site.yml", target(config, "sandbox"))
     assert run.playbook == "site.yml"
     v = run.extravars
     assert v["appserver_app"] == v["app_name"] == "notes"
@@ -116,7 +121,7 @@ def test_provision_runs_site_yml_with_the_roles_variables(sandbox_web1):
     ]
     # No secret travels from the laptop: they are made on the server.
     assert not any("password" in k or k.removeprefix("app_") == "secret_key" for k in v)
-    inv = plan.inventory(config, "sandbox", sandbox_web1)
+    inv = plan.inventory(target(config, "sandbox", sandbox_web1))
     assert inv["all"]["children"]["web"]["vars"] == {"base_firewall_web": True}
 
 
@@ -129,21 +134,21 @@ def test_hooks_go_to_the_app_role_as_app_hooks():
         "    - {tasks: deploy/hooks/before_switch.yml}\n"
     )
     config = parse_config(text, "deploy/djops.yml")
-    assert plan.project_vars(config, "production", EXAMPLE)["app_hooks"] == {
+    assert plan.project_vars(target(config, "production"))["app_hooks"] == {
         "after_build": ["python manage.py compilemessages"],
         "before_switch": ["./deploy/check.sh", {"tasks": "deploy/hooks/before_switch.yml"}],
     }
     example = load_config(EXAMPLE / "deploy/djops.yml")
-    assert plan.project_vars(example, "production", EXAMPLE)["app_hooks"] == {}
+    assert plan.project_vars(target(example, "production"))["app_hooks"] == {}
 
 
 def test_checks_reach_the_app_role_and_a_misspelt_one_is_refused():
     text = (EXAMPLE / "deploy/djops.yml").read_text()
-    variables = plan.project_vars(parse_config(text, "deploy/djops.yml"), "production", EXAMPLE)
+    variables = plan.project_vars(target(parse_config(text, "deploy/djops.yml"), "production"))
     names = ("app_check_static", "app_check_cache", "app_check_address")
     assert [variables[name] for name in names] == [True, True, True]
     off = parse_config(text + "checks: {static: false, address: false}\n", "deploy/djops.yml")
-    variables = plan.project_vars(off, "production", EXAMPLE)
+    variables = plan.project_vars(target(off, "production"))
     assert [variables[name] for name in names] == [False, True, False]
     with pytest.raises(ConfigError, match="statics"):
         parse_config(text + "checks: {statics: false}\n", "deploy/djops.yml")
@@ -156,7 +161,7 @@ def test_the_app_role_gets_what_the_host_must_be_provisioned_for():
         .read_text()
         .replace("services: [postgres, redis]", "services: [redis, postgres]")
     )
-    variables = plan.project_vars(parse_config(text, "deploy/djops.yml"), "production", EXAMPLE)
+    variables = plan.project_vars(target(parse_config(text, "deploy/djops.yml"), "production"))
     assert variables["app_provisioned_for"] == {"services": ["postgres", "redis"], "tls": "acme"}
     assert variables["app_provision_hint"] == "run `djops provision production` first"
 
@@ -173,7 +178,7 @@ def test_provision_leaves_the_other_projects_on_a_shared_host_alone(services, tm
     )
     assert f"services: {services}" in text
     config = parse_config(text, "deploy/djops.yml")
-    v = plan.project_vars(config, "production", EXAMPLE)
+    v = plan.project_vars(target(config, "production"))
     assert v["nginx_sites_exclusive"] is False
     assert v["postgres_apps_exclusive"] is False
     assert v["redis_apps_exclusive"] is False
@@ -206,7 +211,7 @@ def test_admin_users_become_base_users_on_every_host(sandbox_web1):
         )
     )
     config = parse_config(text, "deploy/djops.yml")
-    web1 = plan.inventory(config, "sandbox", sandbox_web1)["all"]["hosts"]["web1"]
+    web1 = plan.inventory(target(config, "sandbox", sandbox_web1))["all"]["hosts"]["web1"]
     # The sandbox's own login (admin) keeps the key djops logs in with, and gains the one given.
     assert web1["base_users"] == [
         {
@@ -230,7 +235,7 @@ def test_a_provided_certificate_is_read_by_ansible_not_handed_over(tmp_path, mon
         )
     )
     config = parse_config(text, "deploy/djops.yml")
-    v = plan.project_vars(config, "production", EXAMPLE)
+    v = plan.project_vars(target(config, "production"))
     assert v["nginx_sites"][0]["tls"] == {
         "source": "provided",
         "certificate": "{{ lookup('ansible.builtin.file', djops_tls_certificate_file) }}",

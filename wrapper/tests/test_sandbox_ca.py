@@ -17,6 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from djops import plan
 from djops.cli import cli
+from djops.commands import _playbook
 from djops.config import load_config
 from djops.sandbox import ca
 from djops.sandbox import state as sandbox_state
@@ -115,7 +116,7 @@ def sandbox_web1(tmp_path, monkeypatch):
 
 def test_self_signed_sandbox_sites_are_signed_by_the_sandbox_ca(sandbox_web1):
     config = load_config(EXAMPLE / "deploy/djops.yml")
-    variables = plan.project_vars(config, "sandbox", EXAMPLE)
+    variables = plan.project_vars(_playbook.target(config, EXAMPLE, "sandbox"))
     assert variables["certbot_self_signed_ca_path"] == str(sandbox_web1.ca_certificate)
     assert variables["certbot_self_signed_ca_key_path"] == str(sandbox_web1.ca_key)
     assert sandbox_web1.ca_certificate.is_file() and sandbox_web1.ca_key.is_file()
@@ -123,7 +124,7 @@ def test_self_signed_sandbox_sites_are_signed_by_the_sandbox_ca(sandbox_web1):
 
 def test_other_environments_get_no_ca(sandbox_web1):
     config = load_config(EXAMPLE / "deploy/djops.yml")
-    variables = plan.project_vars(config, "production", EXAMPLE)
+    variables = plan.project_vars(_playbook.target(config, EXAMPLE, "production"))
     assert not any(name.startswith("certbot_self_signed_ca") for name in variables)
     assert not sandbox_web1.ca_dir.exists()
 

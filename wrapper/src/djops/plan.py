@@ -7,6 +7,7 @@ would write it for `ansible-playbook site.yml`; the project is handed over as on
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +18,38 @@ from djops.config import (
     ProjectConfig,
     ProvidedTls,
     controller_file,
-    resolve_python,
 )
-from djops.errors import UsageError
 from djops.sandbox import ca as sandbox_ca
 from djops.sandbox import inventory as sandbox_inventory
-from djops.sandbox import state as sandbox_state
 from djops.sandbox.paths import SandboxPaths
+from djops.sandbox.state import HostState
 
 SERVICE_OF_GROUP = {role: service for service, role in SERVICE_ROLE.items()}
 # deploy/djops.yml's tls: → the nginx role's tls.source
 TLS_SOURCES = {"acme": "acme", "self-signed": "self_signed", "provided": "provided"}
 
 
-def inventory(config: ProjectConfig, env_name: str, paths: SandboxPaths | None = None) -> dict:
-    env = config.environment(env_name)
-    paths = paths or SandboxPaths.from_env()
+@dataclass(frozen=True)
+class Target:
+    """What a run is about, resolved once: the project, one of its environments, the Python
+    its releases run on, and the state of the environment's sandbox hosts (each one up)."""
+
+    config: ProjectConfig
+    env_name: str
+    env: Environment
+    root: Path  # the project's root, which the config's paths are relative to
+    python: str
+    sandboxes: dict[str, HostState] = field(default_factory=dict)
+    paths: SandboxPaths = field(default_factory=SandboxPaths.from_env)
+
+
+def inventory(target: Target) -> dict:
+    config, env, paths = target.config, target.env, target.paths
     all_hosts: dict[str, dict[str, Any]] = {}
     groups: dict[str, dict[str, Any]] = {g: {"hosts": {}} for g in ALL_ROLES}
     for host in env.hosts:
         if host.is_sandbox:
-            state = sandbox_state.load(paths, host.sandbox)
-            if state is None or not sandbox_state.is_running(state):
-                raise UsageError(
-                    f"environments.{env_name}.hosts: sandbox host {host.sandbox} is not up "
-                    f"(start it with: djops sandbox up {host.sandbox})"
-                )
+            state = target.sandboxes[host.sandbox]
             host_vars = sandbox_inventory.host_vars(paths, state)
             # Hardening keeps the sandbox's admin user, with the key it logs in with.
             sandbox_key = paths.ssh_key.with_suffix(".pub").read_text().strip()
@@ -109,22 +116,17 @@ def tls_settings(env: Environment, project_root: Path) -> tuple[dict[str, str], 
     return tls, files
 
 
-def project_vars(
-    config: ProjectConfig,
-    env_name: str,
-    project_root: Path,
-    paths: SandboxPaths | None = None,
-) -> dict[str, Any]:
+def project_vars(target: Target) -> dict[str, Any]:
     """The roles' own variables for this project and environment.
 
     They are the variables a sysadmin would write in group_vars; secrets are not among them
     (they are made on the servers, or come from Ansible Vault).
     """
-    env = config.environment(env_name)
+    config, env, env_name = target.config, target.env, target.env_name
     kind, entry_point = config.entry_point
     app = config.app
     app_hosts = [h.name for h in env.hosts_with("app")]
-    tls, tls_files = tls_settings(env, project_root)
+    tls, tls_files = tls_settings(env, target.root)
     variables: dict[str, Any] = {
         "djops_app": app,
         "djops_environment": env_name,
@@ -140,7 +142,7 @@ def project_vars(
         "app_domains": list(env.domains),
         "app_project_dir": config.project_dir,
         "app_requirements": config.requirements,
-        "app_python": resolve_python(config, project_root),
+        "app_python": target.python,
         "app_system_packages": list(config.system_packages),
         "app_appserver": config.appserver,
         "app_healthcheck": config.healthcheck,
@@ -182,9 +184,8 @@ def project_vars(
     web_hosts = env.hosts_with("web")
     if env.tls == "self-signed" and web_hosts and all(h.is_sandbox for h in web_hosts):
         # Sandbox sites are signed by the sandbox CA on this machine, which clients can trust.
-        paths = paths or SandboxPaths.from_env()
-        variables["certbot_self_signed_ca_path"] = str(sandbox_ca.ensure(paths))
-        variables["certbot_self_signed_ca_key_path"] = str(paths.ca_key)
+        variables["certbot_self_signed_ca_path"] = str(sandbox_ca.ensure(target.paths))
+        variables["certbot_self_signed_ca_key_path"] = str(target.paths.ca_key)
     if "postgres" in config.services:
         variables["postgres_apps"] = [{"name": app, "app_hosts": app_hosts}]
     if "redis" in config.services:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,10 @@ import click
 
 from djops import config as config_mod
 from djops import plan
+from djops.errors import ConfigError, UsageError
 from djops.runner import PlaybookRun, RunResult, run_playbook
+from djops.sandbox import state as sandbox_state
+from djops.sandbox.paths import SandboxPaths
 
 DEBUG_ACTIONS = ("debug", "ansible.builtin.debug", "ansible.legacy.debug")
 
@@ -46,24 +50,63 @@ class Progress:
             )
 
 
-def load(config_path: Path | None, env_name: str) -> tuple[config_mod.ProjectConfig, Path]:
+def load(
+    config_path: Path | None,
+    env_name: str,
+    problems: Callable[[config_mod.ProjectConfig, Path], list[str]] | None = None,
+) -> plan.Target:
+    """The run's target from the config file (found from the current directory when not given).
+
+    Refuses, before anything runs: an environment the config does not have (naming the ones it
+    has), what `problems` finds in the config (all of it at once), and a sandbox host that is
+    not up.
+    """
     path = config_mod.resolve_config_path(config_path)
     project = config_mod.load_config(path)
-    project.environment(env_name)  # a UsageError naming the environments when unknown
-    return project, config_mod.project_root(path)
+    root = config_mod.project_root(path)
+    project.environment(env_name)
+    found = problems(project, root) if problems else []
+    if found:
+        raise ConfigError(str(path), found)
+    return target(project, root, env_name)
 
 
-def build_run(
-    playbook: str,
+def target(
     project: config_mod.ProjectConfig,
     root: Path,
     env_name: str,
-    extra: dict[str, Any] | None = None,
+    paths: SandboxPaths | None = None,
+) -> plan.Target:
+    env = project.environment(env_name)  # a UsageError naming the environments when unknown
+    paths = paths or SandboxPaths.from_env()
+    sandboxes = {}
+    for host in env.hosts:
+        if host.is_sandbox:
+            state = sandbox_state.load(paths, host.sandbox)
+            if state is None or not sandbox_state.is_running(state):
+                raise UsageError(
+                    f"environments.{env_name}.hosts: sandbox host {host.sandbox} is not up "
+                    f"(start it with: djops sandbox up {host.sandbox})"
+                )
+            sandboxes[host.sandbox] = state
+    return plan.Target(
+        config=project,
+        env_name=env_name,
+        env=env,
+        root=root,
+        python=config_mod.resolve_python(project, root),
+        sandboxes=sandboxes,
+        paths=paths,
+    )
+
+
+def build_run(
+    playbook: str, target: plan.Target, extra: dict[str, Any] | None = None
 ) -> PlaybookRun:
     return PlaybookRun(
         playbook=playbook,
-        inventory=plan.inventory(project, env_name),
-        extravars={**plan.project_vars(project, env_name, root), **(extra or {})},
+        inventory=plan.inventory(target),
+        extravars={**plan.project_vars(target), **(extra or {})},
     )
 
 

@@ -55,8 +55,9 @@ def deploy(
     """
     if include_files and not from_path:
         raise UsageError("--include-file goes with --path (a commit is sent as it was committed)")
-    project, root = _playbook.load(config_path, environment)
+    target = _playbook.load(config_path, environment)
     # The archive holds the project root; project_dir and requirements are relative to it.
+    root = target.root
     code = source.from_path(root, include_files) if from_path else source.from_git(root, ref)
     if code.dirty and not as_json:
         click.echo(
@@ -65,9 +66,7 @@ def deploy(
     try:
         run = _playbook.build_run(
             "deploy.yml",
-            project,
-            root,
-            environment,
+            target,
             {
                 "app_archive": str(code.archive),
                 "app_git_ref": code.ref,
@@ -103,12 +102,10 @@ def rollback(
     as_json: bool,
 ) -> None:
     """Switch ENVIRONMENT back to the previous release (or the one given with --to)."""
-    project, root = _playbook.load(config_path, environment)
+    target = _playbook.load(config_path, environment)
     run = _playbook.build_run(
         "rollback.yml",
-        project,
-        root,
-        environment,
+        target,
         {"app_rollback_to": release, "app_force_unlock": force_unlock},
     )
     _playbook.execute(run, as_json=as_json, debug=ctx.obj["debug"])

@@ -9,7 +9,6 @@ import click
 from djops import config as config_mod
 from djops.commands import _playbook
 from djops.commands.config import config_option
-from djops.errors import ConfigError
 
 
 @click.command()
@@ -24,9 +23,6 @@ def provision(
 
     Safe to run again: a second run changes nothing.
     """
-    project, root = _playbook.load(config_path, environment)
-    problems = config_mod.provision_problems(project, root)
-    if problems:
-        raise ConfigError(str(config_mod.resolve_config_path(config_path)), problems)
-    run = _playbook.build_run("site.yml", project, root, environment)
+    target = _playbook.load(config_path, environment, problems=config_mod.provision_problems)
+    run = _playbook.build_run("site.yml", target)
     _playbook.execute(run, as_json=as_json, debug=ctx.obj["debug"])
