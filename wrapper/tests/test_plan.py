@@ -194,6 +194,17 @@ def test_runner_environment_points_at_the_collection_and_keeps_host_keys_checked
     assert env["ANSIBLE_PIPELINING"] == "True"
 
 
+def test_runs_use_mitogens_strategy_unless_told_another(monkeypatch):
+    monkeypatch.delenv("DJOPS_ANSIBLE_STRATEGY", raising=False)
+    env = runner.ansible_env()
+    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert Path(env["ANSIBLE_STRATEGY_PLUGINS"], "mitogen_linear.py").is_file()
+    monkeypatch.setenv("DJOPS_ANSIBLE_STRATEGY", "linear")
+    env = runner.ansible_env()
+    assert env["ANSIBLE_STRATEGY"] == "linear"
+    assert "ANSIBLE_STRATEGY_PLUGINS" not in env
+
+
 ED25519 = (Path(__file__).parent / "fixtures" / "ssh" / "ed25519.pub").read_text().strip()
 ED25519_BOB = (Path(__file__).parent / "fixtures" / "ssh" / "ed25519_bob.pub").read_text().strip()
 
