@@ -167,3 +167,30 @@ def test_the_config_file_and_the_sandbox_agree_on_host_names(name):
     except UsageError:
         sandbox_accepts = False
     assert (_SANDBOX_NAME.problem(name) is None) == sandbox_accepts
+
+
+def test_attach_waits_for_nspawn_to_make_the_veth_before_addressing_it(monkeypatch):
+    # nspawn makes the host's end of the pair after the container's PID 1 exists: on a busy
+    # machine, addressing it at once failed with "Cannot find device djsb1".
+    calls = []
+    appears = iter([False, False, True])
+    monkeypatch.setattr(network, "netns_exists", lambda ns: False)
+    monkeypatch.setattr(
+        network, "link_exists", lambda name: calls.append(("exists?", name)) or next(appears, True)
+    )
+    monkeypatch.setattr(network.system, "pid_alive", lambda pid: True)
+    monkeypatch.setattr(network.system, "run", lambda argv, check=True: calls.append(tuple(argv)))
+    monkeypatch.setattr(network, "is_this_machines_namespace", lambda ns: False)
+    network.attach("web1", 1, 4242)
+    first_address = calls.index(("ip", "addr", "replace", "198.18.1.1/24", "dev", "djsb1"))
+    assert calls[:first_address].count(("exists?", "djsb1")) == 3
+
+
+def test_attach_gives_up_when_the_container_is_gone_before_its_veth_appears(monkeypatch):
+    monkeypatch.setattr(network, "netns_exists", lambda ns: False)
+    monkeypatch.setattr(network, "link_exists", lambda name: False)
+    monkeypatch.setattr(network.system, "pid_alive", lambda pid: False)
+    monkeypatch.setattr(network.system, "run", lambda argv, check=True: None)
+    monkeypatch.setattr(network, "is_this_machines_namespace", lambda ns: False)
+    with pytest.raises(OperationFailed, match="network link djsb1 did not appear"):
+        network.attach("web1", 1, 4242)

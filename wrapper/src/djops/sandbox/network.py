@@ -13,6 +13,7 @@ the default gateway.
 from __future__ import annotations
 
 import ipaddress
+import time
 from pathlib import Path
 
 from djops.errors import OperationFailed
@@ -93,13 +94,14 @@ def attach(name: str, index: int, container_pid: int) -> None:
     # Everything below runs `ip -n NS`: were NS this machine's own namespace (a process that is
     # not the container's, or one that has left it), it would give this machine's eth0 the
     # host's address and replace its default route.
-    if Path("/run/netns", ns).stat().st_ino == Path("/proc/self/ns/net").stat().st_ino:
+    if is_this_machines_namespace(ns):
         system.run(["ip", "netns", "delete", ns], check=False)
         raise OperationFailed(
             f"sandbox host {name}: process {container_pid} is not in a network namespace of its "
             "own (the container did not start as expected; see its console log)"
         )
     veth = veth_name(index)
+    wait_for_link(name, veth, container_pid)
     gw, addr = gateway_address(index), host_address(index)
     system.run(["ip", "addr", "replace", f"{gw}/24", "dev", veth])
     system.run(["ip", "link", "set", veth, "up"])
@@ -108,6 +110,26 @@ def attach(name: str, index: int, container_pid: int) -> None:
     system.run([*inside, "addr", "replace", f"{addr}/24", "dev", "eth0"])
     system.run([*inside, "link", "set", "eth0", "up"])
     system.run([*inside, "route", "replace", "default", "via", gw])
+
+
+def is_this_machines_namespace(ns: str) -> bool:
+    return Path("/run/netns", ns).stat().st_ino == Path("/proc/self/ns/net").stat().st_ino
+
+
+def wait_for_link(name: str, veth: str, container_pid: int, timeout: float = 30.0) -> None:
+    """Wait for nspawn to make the host's end of the veth pair.
+
+    nspawn makes the pair once the container's PID 1 exists, so on a busy machine PID 1 can be
+    found (processes.find_leader) a while before the link is there.
+    """
+    deadline = time.monotonic() + timeout
+    while not link_exists(veth):
+        if not system.pid_alive(container_pid) or time.monotonic() > deadline:
+            raise OperationFailed(
+                f"sandbox host {name}: its network link {veth} did not appear within "
+                f"{timeout:.0f} s (the container did not start as expected; see its console log)"
+            )
+        time.sleep(0.05)
 
 
 def detach(name: str, index: int | None) -> None:
