@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from ansible_local import ansible_env
 
-from djops.plan import GROUPS, SERVICE_OF_GROUP
+from djops.config import ALL_ROLES
+from djops.plan import SERVICE_OF_GROUP
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / ".ansible" / "collections"
@@ -71,7 +72,7 @@ def connect(tmp_path: Path, app: str, services: list[str]) -> dict[str, bool]:
         host["redis_apps"] = [{"name": app}]
     children = {
         group: {"hosts": {"h1": {}} if SERVICE_OF_GROUP.get(group, "") in ("", *services) else {}}
-        for group in GROUPS
+        for group in ALL_ROLES
     }
     inventory = {"all": {"hosts": {"h1": host}, "children": children, "vars": {"app_name": app}}}
     (tmp_path / "inventory.json").write_text(json.dumps(inventory))

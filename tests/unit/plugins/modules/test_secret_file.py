@@ -43,7 +43,7 @@ def test_two_makers_at_once_leave_one_secret(tmp_path):
         start.wait()
         results.append(module.make_secret(path, 32))
 
-    threads = [threading.Thread(target=make) for _ in range(8)]
+    threads = [threading.Thread(target=make) for _thread in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
