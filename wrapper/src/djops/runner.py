@@ -6,7 +6,6 @@ result, or raises OperationFailed with the one-line cause of the first failure.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ansible_mitogen
 import yaml
 
 from djops import collection
@@ -54,11 +54,12 @@ def strategy_env() -> dict[str, str]:
     the time it takes with SSH + pipelining, and a code-change deploy at about the same.
     """
     strategy = os.environ.get("DJOPS_ANSIBLE_STRATEGY", "mitogen_linear")
-    spec = importlib.util.find_spec("ansible_mitogen")
-    if not strategy.startswith("mitogen_") or spec is None or spec.origin is None:
-        return {"ANSIBLE_STRATEGY": strategy if not strategy.startswith("mitogen_") else "linear"}
+    if not strategy.startswith("mitogen_"):
+        return {"ANSIBLE_STRATEGY": strategy}
     return {
-        "ANSIBLE_STRATEGY_PLUGINS": str(Path(spec.origin).parent / "plugins" / "strategy"),
+        "ANSIBLE_STRATEGY_PLUGINS": str(
+            Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+        ),
         "ANSIBLE_STRATEGY": strategy,
     }
 
