@@ -15,6 +15,7 @@ from djops.config import (
     Hook,
     Hooks,
     Host,
+    Process,
     ProjectConfig,
     check_config,
     config_as_data,
@@ -166,6 +167,26 @@ def test_hooks_take_commands_and_task_files():
     )
     assert config.hooks.before_migrate == ()
     assert parse_config(config_text()).hooks == Hooks()
+
+
+def test_processes_take_a_command_a_list_or_their_settings():
+    config = parse_config(
+        config_text(
+            "processes:\n"
+            "  worker: celery -A proj worker --loglevel 'INFO'\n"
+            "  alerts: [python, manage.py, send_alerts, --forever]\n"
+            "  beat: {command: celery -A proj beat, singleton: true, stop_timeout: 10}\n"
+            "  rq: {command: [rq, worker, high, low], instances: 3}\n"
+        )
+    )
+    assert config.processes == {
+        "worker": Process(command=("celery", "-A", "proj", "worker", "--loglevel", "INFO")),
+        "alerts": Process(command=("python", "manage.py", "send_alerts", "--forever")),
+        "beat": Process(command=("celery", "-A", "proj", "beat"), singleton=True, stop_timeout=10),
+        "rq": Process(command=("rq", "worker", "high", "low"), instances=3),
+    }
+    assert list(config.processes) == ["worker", "alerts", "beat", "rq"]
+    assert parse_config(config_text()).processes == {}
 
 
 def test_self_signed_tls_needs_no_acme_email():
@@ -549,6 +570,56 @@ CASES = {
     "hook task file that is a directory": (
         config_text("hooks:\n  before_migrate: [{tasks: deploy/hooks/}]\n"),
         "hooks.before_migrate[0].tasks: 'deploy/hooks/' is a directory; give an Ansible task file",
+    ),
+    "process with an empty command": (
+        config_text("processes:\n  worker: ''\n"),
+        "processes.worker.command: is empty; give the program and its arguments",
+    ),
+    "process with no command": (
+        config_text("processes:\n  worker: {instances: 2}\n"),
+        "processes.worker: has no command; write the command, or command: COMMAND with instances",
+    ),
+    "process name with a dash": (
+        config_text("processes:\n  celery-worker: celery -A proj worker\n"),
+        "processes.celery-worker: 'celery-worker' is not a valid process name (lowercase letters, "
+        "digits and _",
+    ),
+    "process command that needs a shell": (
+        config_text("processes:\n  worker: celery -A proj worker > /tmp/log\n"),
+        "processes.worker.command: runs without a shell, so '>' would reach the program as an "
+        "argument; write sh -c '…' to use a shell",
+    ),
+    "process command with a variable": (
+        config_text("processes:\n  worker: celery -A proj worker -c $WORKERS\n"),
+        "processes.worker.command: runs without a shell, so '$WORKERS' would reach the program as "
+        "written",
+    ),
+    "process command that starts with manage.py": (
+        config_text("processes:\n  alerts: manage.py send_alerts --forever\n"),
+        "processes.alerts.command: starts with 'manage.py'; write 'python manage.py …'",
+    ),
+    "process command with an unclosed quote": (
+        config_text('processes:\n  worker: "celery -A \'proj worker"\n'),
+        'processes.worker.command: "celery -A \'proj worker" cannot be split into arguments',
+    ),
+    "no instances of a process": (
+        config_text("processes:\n  worker: {command: celery -A proj worker, instances: 0}\n"),
+        "processes.worker.instances: 0 is out of range; run 1 to 64 instances",
+    ),
+    "a process's stop timeout of zero": (
+        config_text("processes:\n  worker: {command: celery -A proj worker, stop_timeout: 0}\n"),
+        "processes.worker.stop_timeout: 0 is out of range; give 1 to 86400 seconds",
+    ),
+    "a singleton in several instances": (
+        config_text(
+            "processes:\n  beat: {command: celery -A proj beat, singleton: true, instances: 2}\n"
+        ),
+        "processes.beat: a singleton runs once in the environment: remove instances: 2, "
+        "or singleton: true",
+    ),
+    "misspelt process key": (
+        config_text("processes:\n  worker: {command: celery -A proj worker, stop_timout: 60}\n"),
+        "processes.worker.stop_timout: unknown key 'stop_timout' (did you mean 'stop_timeout'?)",
     ),
     "duplicate key": (
         config_text("releases_kept: 3\nreleases_kept: 4\n"),

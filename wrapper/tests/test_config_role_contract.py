@@ -133,7 +133,11 @@ ACCEPTED: dict[str, str] = {
     ),
     "split hosts, acme staging": project(
         "app: shop_v2\nsettings: shop.settings.prod\nwsgi: shop.wsgi:application\n"
-        "system_packages: [libpq-dev, gettext]\nreleases_kept: 3\nhealthcheck: /health/\n",
+        "system_packages: [libpq-dev, gettext]\nreleases_kept: 3\nhealthcheck: /health/\n"
+        "processes:\n"
+        "  worker: {command: celery -A shop worker -l INFO, instances: 4, stop_timeout: 600}\n"
+        "  beat: {command: [celery, -A, shop, beat], singleton: true}\n"
+        "  alerts: python manage.py send_alerts --every '50%' \"--to=ops@example.com\"\n",
         env(
             "production",
             textwrap.dedent("""\

@@ -142,6 +142,45 @@ def test_hooks_go_to_the_app_role_as_app_hooks():
     assert plan.project_vars(target(example, "production"))["app_hooks"] == {}
 
 
+def test_processes_go_to_the_appserver_role_and_singletons_to_the_first_app_host():
+    text = (EXAMPLE / "deploy/djops.yml").read_text().replace(
+        "    hosts: [deploy@203.0.113.10]\n",
+        "    hosts:\n"
+        "      - deploy@203.0.113.10\n"
+        "      - {address: 203.0.113.11, user: deploy, roles: [app]}\n",
+    ) + (
+        "processes:\n"
+        "  worker: {command: celery -A notes worker, instances: 2, stop_timeout: 600}\n"
+        "  beat: {command: celery -A notes beat, singleton: true}\n"
+    )
+    config = parse_config(text, "deploy/djops.yml")
+    variables = plan.project_vars(target(config, "production"))
+    assert variables["appserver_processes"] == [
+        {
+            "name": "worker",
+            "command": ["celery", "-A", "notes", "worker"],
+            "instances": 2,
+            "stop_timeout": 600,
+            "singleton": False,
+        },
+        {
+            "name": "beat",
+            "command": ["celery", "-A", "notes", "beat"],
+            "instances": 1,
+            "stop_timeout": 30,
+            "singleton": True,
+        },
+    ]
+    # A changed process needs provisioning: the deploy names it.
+    assert variables["app_provisioned_for"]["processes"] == [
+        "beat: celery -A notes beat (instances 1, stop_timeout 30, singleton)",
+        "worker: celery -A notes worker (instances 2, stop_timeout 600)",
+    ]
+    hosts = plan.inventory(target(config, "production"))["all"]["hosts"]
+    assert "appserver_singletons" not in hosts["203.0.113.10"]
+    assert hosts["203.0.113.11"]["appserver_singletons"] is False
+
+
 def test_checks_reach_the_app_role_and_a_misspelt_one_is_refused():
     text = (EXAMPLE / "deploy/djops.yml").read_text()
     variables = plan.project_vars(target(parse_config(text, "deploy/djops.yml"), "production"))
@@ -162,7 +201,11 @@ def test_the_app_role_gets_what_the_host_must_be_provisioned_for():
         .replace("services: [postgres, redis]", "services: [redis, postgres]")
     )
     variables = plan.project_vars(target(parse_config(text, "deploy/djops.yml"), "production"))
-    assert variables["app_provisioned_for"] == {"services": ["postgres", "redis"], "tls": "acme"}
+    assert variables["app_provisioned_for"] == {
+        "services": ["postgres", "redis"],
+        "tls": "acme",
+        "processes": [],
+    }
     assert variables["app_provision_hint"] == "run `djops provision production` first"
 
 

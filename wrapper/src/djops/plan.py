@@ -7,6 +7,7 @@ would write it for `ansible-playbook site.yml`; the project is handed over as on
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ def inventory(target: Target) -> dict:
     config, env, paths = target.config, target.env, target.paths
     all_hosts: dict[str, dict[str, Any]] = {}
     groups: dict[str, dict[str, Any]] = {g: {"hosts": {}} for g in ALL_ROLES}
+    later_app_hosts = [h.name for h in env.hosts_with("app")][1:]
     for host in env.hosts:
         if host.is_sandbox:
             state = target.sandboxes[host.sandbox]
@@ -62,6 +64,9 @@ def inventory(target: Target) -> dict:
                 host_vars["ansible_port"] = host.port
             if env.admin_users:
                 host_vars["base_users"] = admin_users(env)
+        if host.name in later_app_hosts:
+            # The processes marked singleton (a scheduler) run on the first app host only.
+            host_vars["appserver_singletons"] = False
         all_hosts[host.name] = host_vars
         for role in host.roles:
             # A host is a db or cache host only for a project that uses that service: without
@@ -136,6 +141,7 @@ def project_vars(target: Target) -> dict[str, Any]:
         f"appserver_{kind}": entry_point,
         "appserver_project_dir": config.project_dir,
         "appserver_release_env_name": config.env_names.release,
+        "appserver_processes": role_processes(config),
         # app
         "app_name": app,
         "app_settings": config.settings,
@@ -156,7 +162,11 @@ def project_vars(target: Target) -> dict[str, Any]:
         "app_hooks": role_hooks(config),
         # What the host must have been provisioned for (with the app server and the domains):
         # deploy and rollback stop, naming the change, when the config asks for something else.
-        "app_provisioned_for": {"services": sorted(config.services), "tls": tls["source"]},
+        "app_provisioned_for": {
+            "services": sorted(config.services),
+            "tls": tls["source"],
+            "processes": processes_record(config),
+        },
         "app_provision_hint": f"run `djops provision {env_name}` first",
         # the web front (base_firewall_web is a group var of web: extra vars would override it)
         "nginx_sites": [
@@ -206,3 +216,30 @@ def role_hooks(config: ProjectConfig) -> dict[str, list[str | dict[str, str]]]:
         for stage, hooks in config.hooks
         if hooks
     }
+
+
+def role_processes(config: ProjectConfig) -> list[dict[str, Any]]:
+    """processes: as the appserver role's appserver_processes, in the order of the file."""
+    return [
+        {
+            "name": name,
+            "command": list(process.command),
+            "instances": process.instances,
+            "stop_timeout": process.stop_timeout,
+            "singleton": process.singleton,
+        }
+        for name, process in config.processes.items()
+    ]
+
+
+def processes_record(config: ProjectConfig) -> list[str]:
+    """The processes as the host records them when provisioned, one line each.
+
+    A deploy compares them with the config's: the units of a process are installed by
+    provisioning, so a changed one asks for `djops provision` first, naming the change.
+    """
+    return [
+        f"{name}: {shlex.join(process.command)} (instances {process.instances}, stop_timeout "
+        f"{process.stop_timeout}{', singleton' if process.singleton else ''})"
+        for name, process in sorted(config.processes.items())
+    ]

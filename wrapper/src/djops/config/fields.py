@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Annotated
@@ -74,6 +75,12 @@ _UNIX_USER_NAME = _NameRule(
     "lowercase letters, digits, _ and -, starting with a letter or _, at most 32 characters",
 )
 _SANDBOX_NAME = _NameRule("sandbox name", sandbox_naming.NAME_RE, sandbox_naming.NAME_RULE)
+# No '-': a process's units are djops-<app>-<name>-<n>@<release>.service, read back by that.
+_PROCESS_NAME = _NameRule(
+    "process name",
+    re.compile(r"[a-z][a-z0-9_]{0,23}"),
+    "lowercase letters, digits and _, starting with a letter, at most 24 characters",
+)
 
 
 def _check_app(value: str) -> str:
@@ -195,6 +202,54 @@ def _check_hook_tasks(value: str) -> str:
     return value
 
 
+# Words that do something only in a shell: a process's command runs without one.
+_SHELL_WORDS = frozenset({"&&", "||", "|", ";", "&", ">", ">>", "<", "2>", "2>&1"})
+_SHELL_VARIABLE_RE = re.compile(r"\$(\{|[A-Za-z_])")
+
+
+def _check_process_command(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """A process's command as its arguments: a string is split as a shell would, lists stay."""
+    if isinstance(value, str):
+        try:
+            args = tuple(shlex.split(value))
+        except ValueError as error:
+            _fail(f"{value!r} cannot be split into arguments ({error}); close the quote")
+    else:
+        args = tuple(value)
+    if not args:
+        _fail("is empty; give the program and its arguments, e.g. 'celery -A proj worker'")
+    if not args[0]:
+        _fail("the program is empty; give the program first, e.g. 'celery -A proj worker'")
+    for arg in args:
+        if "\n" in arg or "\r" in arg or "\0" in arg:
+            _fail(f"argument {arg!r} holds a line break or NUL byte; put the command on one line")
+        if arg in _SHELL_WORDS:
+            _fail(
+                f"runs without a shell, so {arg!r} would reach the program as an argument; "
+                "write sh -c '…' to use a shell"
+            )
+        if _SHELL_VARIABLE_RE.search(arg):
+            _fail(
+                f"runs without a shell, so {arg!r} would reach the program as written; "
+                "write sh -c '…' to use a shell, or set the value in env:"
+            )
+    if PurePosixPath(args[0]).name == "manage.py":
+        _fail(f"starts with {args[0]!r}; write 'python manage.py …' (the release's Python runs it)")
+    return args
+
+
+def _check_instances(value: int) -> int:
+    if not 1 <= value <= 64:
+        _fail(f"{value} is out of range; run 1 to 64 instances")
+    return value
+
+
+def _check_stop_timeout(value: int) -> int:
+    if not 1 <= value <= 86400:
+        _fail(f"{value} is out of range; give 1 to 86400 seconds")
+    return value
+
+
 def _check_deb_package(value: str) -> str:  # noqa: RET503 (_fail raises)
     if _DEB_PACKAGE_RE.fullmatch(value):
         return value
@@ -261,4 +316,8 @@ EnvValue = Annotated[str, AfterValidator(_check_env_value)]
 EnvironmentName = Annotated[str, AfterValidator(_ENVIRONMENT_NAME.check)]
 UnixUser = Annotated[str, AfterValidator(_UNIX_USER_NAME.check)]
 SandboxName = Annotated[str, AfterValidator(_SANDBOX_NAME.check)]
+ProcessName = Annotated[str, AfterValidator(_PROCESS_NAME.check)]
+ProcessCommand = Annotated[str | tuple[str, ...], AfterValidator(_check_process_command)]
+ProcessInstances = Annotated[StrictInt, AfterValidator(_check_instances)]
+StopTimeout = Annotated[StrictInt, AfterValidator(_check_stop_timeout)]
 ControllerFile = Annotated[str, AfterValidator(_check_controller_file)]

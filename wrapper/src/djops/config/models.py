@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
     Tag,
     ValidationInfo,
     model_validator,
@@ -35,11 +36,15 @@ from djops.config.fields import (
     HealthcheckPath,
     HookCommand,
     HookTasksPath,
+    ProcessCommand,
+    ProcessInstances,
+    ProcessName,
     ProjectDir,
     PythonVersion,
     ReleasesKept,
     RequirementsPath,
     SandboxName,
+    StopTimeout,
     UnixUser,
 )
 from djops.config.network import Address, DomainName, Email, HttpsUrl, Port, parse_host_string
@@ -171,6 +176,44 @@ class Hooks(_Model):
     after_switch: HookList = ()
 
 
+_PROCESS_FORMS = "write the command, or command: COMMAND with instances, stop_timeout, singleton"
+
+
+class Process(_Model):
+    """A long-running command next to the web app (a worker, a scheduler, a looping command).
+
+    Written as the command (a string, split as a shell would, or a list of arguments), or as a
+    mapping with command: and the settings below. It runs without a shell.
+    """
+
+    command: ProcessCommand
+    instances: ProcessInstances = 1
+    stop_timeout: StopTimeout = 30
+    singleton: StrictBool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_command(cls, data: Any) -> Any:
+        if isinstance(data, (str, list, tuple)):
+            return {"command": data}
+        if data is None:
+            _fail(f"is empty; {_PROCESS_FORMS}")
+        if not isinstance(data, Mapping):
+            _fail(f"{_show(data)} is not a process; {_PROCESS_FORMS}")
+        if "command" not in data:
+            _fail(f"has no command; {_PROCESS_FORMS}")
+        return data
+
+    @model_validator(mode="after")
+    def _one_singleton(self) -> Process:
+        if self.singleton and self.instances != 1:
+            _fail(
+                f"a singleton runs once in the environment: remove instances: {self.instances}, "
+                "or singleton: true"
+            )
+        return self
+
+
 class AdminUser(_Model):
     """A person who administers the servers: a sudo user that logs in with these keys."""
 
@@ -240,6 +283,7 @@ class ProjectConfig(_Model):
     list_separator: Literal[",", " "] = ","
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict)
     hooks: Hooks = Field(default_factory=Hooks)
+    processes: dict[ProcessName, Process] = Field(default_factory=dict)
     environments: Annotated[dict[EnvironmentName, Environment], Field(min_length=1)]
 
     @model_validator(mode="after")
