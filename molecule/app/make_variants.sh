@@ -1,6 +1,6 @@
 #!/bin/sh
 # Makes variants of the example app's archive for verify.yml: a good change (v2), v2 with a hook
-# task file (hooks), broken releases (bench/ scripts use them too) and one whose
+# task file (hooks), broken releases (process: its heartbeat process dies) (bench/ scripts use them too) and one whose
 # third-party code tries to read secrets at build time (probe).
 # Usage: make_variants.sh BASE.tar.gz OUTDIR
 set -eu
@@ -43,6 +43,19 @@ cat > "$out/hooks/deploy/hooks/before_switch.yml" <<'YAML'
     mode: "0600"
 YAML
 pack hooks
+
+# The heartbeat process dies as it starts (the web app is fine).
+variant process
+cat >> "$out/process/board/management/commands/heartbeat.py" <<'PY'
+
+
+def _refuse(self, *args, **options):
+    raise RuntimeError("this process fails on purpose")
+
+
+Command.handle = _refuse
+PY
+pack process
 
 # A migration that fails.
 variant migration
