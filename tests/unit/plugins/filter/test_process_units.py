@@ -16,10 +16,11 @@ def _load():
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.FilterModule().filters()["process_units"]
+    return module.FilterModule().filters()
 
 
-process_units = _load()
+process_units = _load()["process_units"]
+schedule_units = _load()["schedule_units"]
 
 WORKER = {"name": "worker", "command": ["celery", "-A", "proj", "worker"], "instances": 2}
 BEAT = {"name": "beat", "command": ["celery", "-A", "proj", "beat"], "singleton": True}
@@ -82,5 +83,55 @@ def test_bad_processes_are_named(process, message):
 
 
 def test_a_name_given_twice_is_refused():
-    with pytest.raises(AnsibleFilterError, match="two processes are named 'worker'"):
+    with pytest.raises(AnsibleFilterError, match="process_units: two entries are named 'worker'"):
         process_units([WORKER, WORKER], "notes")
+
+
+def test_a_job_is_a_timer_and_a_service_with_its_calendar():
+    jobs = [
+        {
+            "name": "clearsessions",
+            "command": ["python", "manage.py", "clearsessions"],
+            "calendar": "daily",
+        },
+        {
+            "name": "report",
+            "command": ["python", "report.py", "50%"],
+            "calendar": "Mon 06:00",
+            "timeout": 60,
+        },
+    ]
+    assert schedule_units(jobs, "notes") == [
+        {
+            "unit": "djops-notes-job-clearsessions",
+            "job": "clearsessions",
+            "exec_start": '"python" "manage.py" "clearsessions"',
+            "calendar": "daily",
+            "timeout": 3600,
+        },
+        {
+            "unit": "djops-notes-job-report",
+            "job": "report",
+            "exec_start": '"python" "report.py" "50%%"',
+            "calendar": "Mon 06:00",
+            "timeout": 60,
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        ({"name": "r", "command": ["x"]}, "the calendar of job 'r'"),
+        (
+            {"name": "r", "command": ["x"], "calendar": "daily\nOnCalendar=hourly"},
+            "the calendar of job 'r'",
+        ),
+        ({"name": "r", "command": [], "calendar": "daily"}, "the command of job 'r'"),
+        ({"name": "r", "command": ["x"], "calendar": "daily", "timeout": 0}, "timeout of job 'r'"),
+        ({"name": "R", "command": ["x"], "calendar": "daily"}, "'R' is not a valid job name"),
+    ],
+)
+def test_bad_jobs_are_named(job, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        schedule_units([job], "notes")
