@@ -15,6 +15,7 @@ from djops.config import (
     Hook,
     Hooks,
     Host,
+    Job,
     Process,
     ProjectConfig,
     check_config,
@@ -187,6 +188,24 @@ def test_processes_take_a_command_a_list_or_their_settings():
     }
     assert list(config.processes) == ["worker", "alerts", "beat", "rq"]
     assert parse_config(config_text()).processes == {}
+
+
+def test_scheduled_jobs_take_a_command_and_a_calendar():
+    config = parse_config(
+        config_text(
+            "schedule:\n"
+            "  clearsessions: {command: python manage.py clearsessions, calendar: daily}\n"
+            "  report: {command: [python, manage.py, report], calendar: 'Mon..Fri 06:30', "
+            "timeout: 600}\n"
+        )
+    )
+    assert config.schedule == {
+        "clearsessions": Job(command=("python", "manage.py", "clearsessions"), calendar="daily"),
+        "report": Job(
+            command=("python", "manage.py", "report"), calendar="Mon..Fri 06:30", timeout=600
+        ),
+    }
+    assert parse_config(config_text()).schedule == {}
 
 
 def test_self_signed_tls_needs_no_acme_email():
@@ -620,6 +639,34 @@ CASES = {
     "misspelt process key": (
         config_text("processes:\n  worker: {command: celery -A proj worker, stop_timout: 60}\n"),
         "processes.worker.stop_timout: unknown key 'stop_timout' (did you mean 'stop_timeout'?)",
+    ),
+    "job with a bad calendar": (
+        config_text(
+            "schedule:\n  report: {command: python manage.py report, calendar: 'Mon 25:00'}\n"
+        ),
+        "schedule.report.calendar: 'Mon 25:00' is not a systemd calendar expression; write e.g. "
+        "'daily'",
+    ),
+    "job with no calendar": (
+        config_text("schedule:\n  report: {command: python manage.py report}\n"),
+        "schedule.report: has no calendar; give command: COMMAND and calendar: WHEN",
+    ),
+    "job given as a command": (
+        config_text("schedule:\n  report: python manage.py report\n"),
+        "schedule.report: 'python manage.py report' is not a job; give command: COMMAND and "
+        "calendar: WHEN",
+    ),
+    "job with a shell command": (
+        config_text(
+            "schedule:\n  report: {command: 'python manage.py report | mail', calendar: daily}\n"
+        ),
+        "schedule.report.command: runs without a shell, so '|' would reach the program",
+    ),
+    "job timeout of zero": (
+        config_text(
+            "schedule:\n  report: {command: python manage.py report, calendar: daily, timeout: 0}\n"
+        ),
+        "schedule.report.timeout: 0 is out of range; give 1 to 604800 seconds",
     ),
     "duplicate key": (
         config_text("releases_kept: 3\nreleases_kept: 4\n"),

@@ -176,9 +176,37 @@ def test_processes_go_to_the_appserver_role_and_singletons_to_the_first_app_host
         "beat: celery -A notes beat (instances 1, stop_timeout 30, singleton)",
         "worker: celery -A notes worker (instances 2, stop_timeout 600)",
     ]
+    assert variables["appserver_schedule"] == []
     hosts = plan.inventory(target(config, "production"))["all"]["hosts"]
     assert "appserver_singletons" not in hosts["203.0.113.10"]
     assert hosts["203.0.113.11"]["appserver_singletons"] is False
+
+
+def test_scheduled_jobs_go_to_the_appserver_role():
+    text = (EXAMPLE / "deploy/djops.yml").read_text() + (
+        "schedule:\n"
+        "  clearsessions: {command: python manage.py clearsessions, calendar: daily}\n"
+        "  report: {command: [python, manage.py, report], calendar: 'Mon 06:00', timeout: 600}\n"
+    )
+    variables = plan.project_vars(target(parse_config(text, "deploy/djops.yml"), "production"))
+    assert variables["appserver_schedule"] == [
+        {
+            "name": "clearsessions",
+            "command": ["python", "manage.py", "clearsessions"],
+            "calendar": "daily",
+            "timeout": 3600,
+        },
+        {
+            "name": "report",
+            "command": ["python", "manage.py", "report"],
+            "calendar": "Mon 06:00",
+            "timeout": 600,
+        },
+    ]
+    assert variables["app_provisioned_for"]["schedule"] == [
+        "clearsessions: python manage.py clearsessions (calendar daily, timeout 3600)",
+        "report: python manage.py report (calendar Mon 06:00, timeout 600)",
+    ]
 
 
 def test_checks_reach_the_app_role_and_a_misspelt_one_is_refused():
@@ -205,6 +233,7 @@ def test_the_app_role_gets_what_the_host_must_be_provisioned_for():
         "services": ["postgres", "redis"],
         "tls": "acme",
         "processes": [],
+        "schedule": [],
     }
     assert variables["app_provision_hint"] == "run `djops provision production` first"
 

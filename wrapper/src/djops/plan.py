@@ -142,6 +142,7 @@ def project_vars(target: Target) -> dict[str, Any]:
         "appserver_project_dir": config.project_dir,
         "appserver_release_env_name": config.env_names.release,
         "appserver_processes": role_processes(config),
+        "appserver_schedule": role_schedule(config),
         # app
         "app_name": app,
         "app_settings": config.settings,
@@ -166,6 +167,7 @@ def project_vars(target: Target) -> dict[str, Any]:
             "services": sorted(config.services),
             "tls": tls["source"],
             "processes": processes_record(config),
+            "schedule": schedule_record(config),
         },
         "app_provision_hint": f"run `djops provision {env_name}` first",
         # the web front (base_firewall_web is a group var of web: extra vars would override it)
@@ -229,6 +231,27 @@ def role_processes(config: ProjectConfig) -> list[dict[str, Any]]:
             "singleton": process.singleton,
         }
         for name, process in config.processes.items()
+    ]
+
+
+def role_schedule(config: ProjectConfig) -> list[dict[str, Any]]:
+    """schedule: as the appserver role's appserver_schedule, in the order of the file."""
+    return [
+        {
+            "name": name,
+            "command": list(job.command),
+            "calendar": job.calendar,
+            "timeout": job.timeout,
+        }
+        for name, job in config.schedule.items()
+    ]
+
+
+def schedule_record(config: ProjectConfig) -> list[str]:
+    """The scheduled jobs as the host records them when provisioned (see processes_record)."""
+    return [
+        f"{name}: {shlex.join(job.command)} (calendar {job.calendar}, timeout {job.timeout})"
+        for name, job in sorted(config.schedule.items())
     ]
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, StrictInt
 
+from djops.config.calendar import calendar_problem
 from djops.config.problems import _fail
 from djops.config.reserved import (
     _COMMON_ACCOUNT_NAMES,
@@ -81,6 +82,7 @@ _PROCESS_NAME = _NameRule(
     re.compile(r"[a-z][a-z0-9_]{0,23}"),
     "lowercase letters, digits and _, starting with a letter, at most 24 characters",
 )
+_JOB_NAME = _NameRule("job name", _PROCESS_NAME.pattern, _PROCESS_NAME.rule)
 
 
 def _check_app(value: str) -> str:
@@ -250,6 +252,19 @@ def _check_stop_timeout(value: int) -> int:
     return value
 
 
+def _check_calendar(value: str) -> str:
+    problem = calendar_problem(value)
+    if problem:
+        _fail(problem)
+    return value
+
+
+def _check_job_timeout(value: int) -> int:
+    if not 1 <= value <= 604800:
+        _fail(f"{value} is out of range; give 1 to 604800 seconds (a week)")
+    return value
+
+
 def _check_deb_package(value: str) -> str:  # noqa: RET503 (_fail raises)
     if _DEB_PACKAGE_RE.fullmatch(value):
         return value
@@ -317,6 +332,9 @@ EnvironmentName = Annotated[str, AfterValidator(_ENVIRONMENT_NAME.check)]
 UnixUser = Annotated[str, AfterValidator(_UNIX_USER_NAME.check)]
 SandboxName = Annotated[str, AfterValidator(_SANDBOX_NAME.check)]
 ProcessName = Annotated[str, AfterValidator(_PROCESS_NAME.check)]
+JobName = Annotated[str, AfterValidator(_JOB_NAME.check)]
+Calendar = Annotated[str, AfterValidator(_check_calendar)]
+JobTimeout = Annotated[StrictInt, AfterValidator(_check_job_timeout)]
 ProcessCommand = Annotated[str | tuple[str, ...], AfterValidator(_check_process_command)]
 ProcessInstances = Annotated[StrictInt, AfterValidator(_check_instances)]
 StopTimeout = Annotated[StrictInt, AfterValidator(_check_stop_timeout)]

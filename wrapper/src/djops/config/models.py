@@ -26,6 +26,7 @@ from djops.config.constants import ALL_ROLES, ALL_SERVICES, LETSENCRYPT_PRODUCTI
 from djops.config.fields import (
     _HOOK_FORMS,
     AppName,
+    Calendar,
     ControllerFile,
     DebPackage,
     DottedPath,
@@ -36,6 +37,8 @@ from djops.config.fields import (
     HealthcheckPath,
     HookCommand,
     HookTasksPath,
+    JobName,
+    JobTimeout,
     ProcessCommand,
     ProcessInstances,
     ProcessName,
@@ -214,6 +217,30 @@ class Process(_Model):
         return self
 
 
+class Job(_Model):
+    """A command run on a schedule against the served release (a systemd timer).
+
+    command: as a process's (no shell); calendar: a systemd calendar expression (OnCalendar=).
+    """
+
+    command: ProcessCommand
+    calendar: Calendar
+    timeout: JobTimeout = 3600
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mapping(cls, data: Any) -> Any:
+        forms = "give command: COMMAND and calendar: WHEN (e.g. daily)"
+        if data is None:
+            _fail(f"is empty; {forms}")
+        if not isinstance(data, Mapping):
+            _fail(f"{_show(data)} is not a job; {forms}")
+        for key in ("command", "calendar"):
+            if key not in data:
+                _fail(f"has no {key}; {forms}")
+        return data
+
+
 class AdminUser(_Model):
     """A person who administers the servers: a sudo user that logs in with these keys."""
 
@@ -284,6 +311,7 @@ class ProjectConfig(_Model):
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict)
     hooks: Hooks = Field(default_factory=Hooks)
     processes: dict[ProcessName, Process] = Field(default_factory=dict)
+    schedule: dict[JobName, Job] = Field(default_factory=dict)
     environments: Annotated[dict[EnvironmentName, Environment], Field(min_length=1)]
 
     @model_validator(mode="after")
