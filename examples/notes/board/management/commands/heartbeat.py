@@ -1,9 +1,10 @@
 """A long-running command, as a worker is: it beats until it is told to stop.
 
-Every second it writes, to heartbeat-<process>-<instance>.json in the data directory, the release
+Every second it writes, to heartbeat-<name>-<instance>.json in the data directory, the release
 it runs from, its process id, how many beats it made and how many notes the database holds (so it
 has the app's settings and database). On SIGTERM it finishes its beat, writes that it stopped and
-exits 0, as a worker finishes its task.
+exits 0, as a worker finishes its task. With --once it beats once and exits, as a scheduled job.
+The name is the process's or the job's (DJOPS_PROCESS, DJOPS_JOB), as djops runs it.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between beats")
+        parser.add_argument("--once", action="store_true", help="beat once, then exit")
 
-    def handle(self, *args, interval: float, **options):
-        name = os.environ.get("DJOPS_PROCESS", "heartbeat")
+    def handle(self, *args, interval: float, once: bool, **options):
+        name = os.environ.get("DJOPS_PROCESS") or os.environ.get("DJOPS_JOB") or "heartbeat"
         instance = os.environ.get("DJOPS_PROCESS_INSTANCE", "1")
         path = Path(settings.DATA_DIR) / f"heartbeat-{name}-{instance}.json"
         stopping = False
@@ -53,7 +55,7 @@ class Command(BaseCommand):
                     "stopped": stopping,
                 },
             )
-            if stopping:
+            if stopping or once:
                 self.stdout.write(f"heartbeat {name}-{instance} stopped after {beats} beats")
                 return
             time.sleep(interval)
