@@ -78,3 +78,8 @@ def test_a_problem_names_the_expression_and_the_forms(analyze, monkeypatch):
     problem = calendar.calendar_problem("every monday")
     assert problem.startswith("'every monday' is not a systemd calendar expression; write e.g.")
     assert calendar.calendar_problem(" ").startswith("is empty")
+
+
+def test_a_misspelt_shorthand_gets_a_suggestion():
+    assert "(did you mean 'daily'?)" in calendar.calendar_problem("dayly")
+    assert "did you mean" not in calendar.calendar_problem("Mon 25:00")

@@ -206,6 +206,13 @@ def test_scheduled_jobs_take_a_command_and_a_calendar():
         ),
     }
     assert parse_config(config_text()).schedule == {}
+    # Shown as written, one line each.
+    shown = config_as_data(config)["schedule"]
+    assert shown["report"] == {
+        "command": "python manage.py report",
+        "calendar": "Mon..Fri 06:30",
+        "timeout": 600,
+    }
 
 
 def test_self_signed_tls_needs_no_acme_email():

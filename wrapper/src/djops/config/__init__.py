@@ -15,6 +15,7 @@ The modules, each importing only those above it in this list:
 - constants: where the file lives, the roles and services, the ACME directories;
 - problems: a problem's place and wording (`Problem`, `format_loc`, `_fail`);
 - reserved: names that belong to the system, to PostgreSQL/Redis or to djops;
+- calendar: systemd calendar expressions, for the jobs of schedule:;
 - fields, network, admins: the validators of single fields, and the types that use them;
 - env_rules, rules: the cross-field rules, on raw data;
 - models: the pydantic models, and the config as plain data for display;

@@ -14,6 +14,8 @@ import re
 import shutil
 import subprocess
 
+from djops.config.problems import _suggest
+
 SHORTHANDS = frozenset(
     {
         "minutely",
@@ -65,9 +67,12 @@ def calendar_problem(expression: str) -> str | None:
 
 
 def _refused(expression: str) -> str:
+    words = expression.split()
+    close = _suggest(words[0], sorted(SHORTHANDS)) if len(words) == 1 else None
+    hint = f" (did you mean {close!r}?)" if close else ""
     return (
-        f"{expression!r} is not a systemd calendar expression; write e.g. 'daily', 'hourly', "
-        "'*:0/15' (every 15 minutes) or 'Mon..Fri *-*-* 06:30' (see `man systemd.time`)"
+        f"{expression!r} is not a systemd calendar expression{hint}; write e.g. 'daily', "
+        "'hourly', '*:0/15' (every 15 minutes) or 'Mon..Fri *-*-* 06:30' (see `man systemd.time`)"
     )
 
 

@@ -6,6 +6,7 @@ validates it on its own. The models forbid unknown keys and are frozen once buil
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
@@ -362,6 +363,10 @@ def config_as_data(
     the project by the caller).
     """
     dumped = config.model_dump(mode="json", exclude_none=True)
+    # Commands as the user writes them, one line each.
+    for key in ("processes", "schedule"):
+        for entry in dumped.get(key, {}).values():
+            entry["command"] = shlex.join(entry["command"])
     if python is not None:
         dumped["python"] = python
     data = {key: dumped[key] for key in ProjectConfig.model_fields if key in dumped}
