@@ -675,6 +675,31 @@ CASES = {
         ),
         "schedule.report.timeout: 0 is out of range; give 1 to 604800 seconds",
     ),
+    "media URL under the static files'": (
+        config_text("media_url: /static/uploads/\n"),
+        "media_url: '/static/uploads/' overlaps the static files' URL '/static/': uploads need a "
+        "path of their own",
+    ),
+    "media URL without its trailing slash": (
+        config_text("media_url: /media\n"),
+        "media_url: '/media' must be a URL path that starts and ends with '/', e.g. '/media/'",
+    ),
+    "media URL at the root": (
+        config_text("media_url: /\n"),
+        "media_url: '/' would serve uploads in place of the whole site",
+    ),
+    "media URL of another host": (
+        config_text("media_url: https://cdn.example.com/media/\n"),
+        "media_url: 'https://cdn.example.com/media/': give the path only",
+    ),
+    "upload size without a unit nginx reads": (
+        config_text("max_upload_size: 10MB\n"),
+        "max_upload_size: '10MB' is not a size; write a number with k, m or g, e.g. '10m'",
+    ),
+    "upload size of nothing": (
+        config_text("max_upload_size: '0'\n"),
+        "max_upload_size: '0' is out of range; allow 1k to 100g",
+    ),
     "duplicate key": (
         config_text("releases_kept: 3\nreleases_kept: 4\n"),
         "releases_kept: appears twice (lines 4 and 5); keep one",

@@ -134,6 +134,7 @@ ACCEPTED: dict[str, str] = {
     "split hosts, acme staging": project(
         "app: shop_v2\nsettings: shop.settings.prod\nwsgi: shop.wsgi:application\n"
         "system_packages: [libpq-dev, gettext]\nreleases_kept: 3\nhealthcheck: /health/\n"
+        "media_url: /uploads/\nmax_upload_size: 250m\n"
         "processes:\n"
         "  worker: {command: celery -A shop worker -l INFO, instances: 4, stop_timeout: 600}\n"
         "  beat: {command: [celery, -A, shop, beat], singleton: true}\n"

@@ -116,9 +116,17 @@ def test_provision_runs_site_yml_with_the_roles_variables(sandbox_web1):
             "static_root": "/srv/notes/current/static",
             "release_path": "/srv/notes/current",
             "media_root": "/srv/notes/shared/media",
+            "media_url": "/media/",
+            "client_max_body_size": "10m",
             "tls": {"source": "self_signed"},
         }
     ]
+    uploads = parse_config(
+        (EXAMPLE / "deploy/djops.yml").read_text() + "media_url: /uploads/\nmax_upload_size: 1g\n",
+        "deploy/djops.yml",
+    )
+    [site] = plan.project_vars(target(uploads, "production"))["nginx_sites"]
+    assert (site["media_url"], site["client_max_body_size"]) == ("/uploads/", "1g")
     # No secret travels from the laptop: they are made on the server.
     assert not any("password" in k or k.removeprefix("app_") == "secret_key" for k in v)
     inv = plan.inventory(target(config, "sandbox", sandbox_web1))

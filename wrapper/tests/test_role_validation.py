@@ -137,13 +137,17 @@ def test_nginx_accepts_the_default_site(tmp_path: Path):
         ("static_url", "static/"),
         ("static_url", "/st;atic/"),
         ("media_url", "/static/"),  # the same prefix twice
+        ("media_url", "/static/uploads/"),  # one inside the other
+        ("static_url", "/media/static/"),
+        ("client_max_body_size", "10m; return 200"),  # a directive of its own in the site
+        ("client_max_body_size", "10MB"),
     ],
 )
 def test_nginx_refuses_url_prefixes_alias_cannot_serve_safely(tmp_path: Path, field, value):
     site = {**NGINX_SITE, field: value}
     result = run_validate(tmp_path, "nginx", {"nginx_sites": [site]})
     assert result.returncode != 0
-    assert "static_url and media_url as two different URL paths" in result.stdout
+    assert "static_url and media_url as two URL paths, neither inside the other" in result.stdout
     assert json.dumps(value) in result.stdout
 
 

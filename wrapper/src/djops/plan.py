@@ -180,6 +180,8 @@ def project_vars(target: Target) -> dict[str, Any]:
                 # 503 with Retry-After until the first release, not the app's socket.
                 "release_path": f"/srv/{app}/current",
                 "media_root": f"/srv/{app}/shared/media",
+                "media_url": config.media_url,
+                "client_max_body_size": config.max_upload_size,
                 "tls": tls,
             }
         ],

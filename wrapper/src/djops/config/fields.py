@@ -265,6 +265,42 @@ def _check_job_timeout(value: int) -> int:
     return value
 
 
+# nginx serves the release's static files here (the nginx role's default static_url).
+STATIC_URL = "/static/"
+_URL_PREFIX_RE = re.compile(r"/[^;{}\s#?%\\]*/")
+_SIZE_RE = re.compile(r"([0-9]{1,6})([kKmMgG]?)")
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _check_media_url(value: str) -> str:
+    if "://" in value:
+        _fail(f"{value!r}: give the path only, e.g. '/media/' (uploads are served by this site)")
+    if value == "/":
+        _fail("'/' would serve uploads in place of the whole site; give a path such as '/media/'")
+    if not _URL_PREFIX_RE.fullmatch(value):
+        _fail(
+            f"{value!r} must be a URL path that starts and ends with '/', e.g. '/media/', "
+            "without spaces, ';', '{', '}', '#', '?', '%' or '\\'"
+        )
+    if value.startswith(STATIC_URL) or STATIC_URL.startswith(value):
+        _fail(
+            f"{value!r} overlaps the static files' URL {STATIC_URL!r}: uploads need a path of "
+            "their own, e.g. '/media/'"
+        )
+    return value
+
+
+def _check_upload_size(value: str) -> str:
+    match = _SIZE_RE.fullmatch(value)
+    if not match:
+        _fail(f"{value!r} is not a size; write a number with k, m or g, e.g. '10m' or '1g'")
+    number, unit = match.groups()
+    size = int(number) * _SIZE_UNITS[unit.lower()]
+    if not 1024 <= size <= 100 * 1024**3:
+        _fail(f"{value!r} is out of range; allow 1k to 100g")
+    return value
+
+
 def _check_deb_package(value: str) -> str:  # noqa: RET503 (_fail raises)
     if _DEB_PACKAGE_RE.fullmatch(value):
         return value
@@ -333,6 +369,8 @@ UnixUser = Annotated[str, AfterValidator(_UNIX_USER_NAME.check)]
 SandboxName = Annotated[str, AfterValidator(_SANDBOX_NAME.check)]
 ProcessName = Annotated[str, AfterValidator(_PROCESS_NAME.check)]
 JobName = Annotated[str, AfterValidator(_JOB_NAME.check)]
+MediaUrl = Annotated[str, AfterValidator(_check_media_url)]
+UploadSize = Annotated[str, AfterValidator(_check_upload_size)]
 Calendar = Annotated[str, AfterValidator(_check_calendar)]
 JobTimeout = Annotated[StrictInt, AfterValidator(_check_job_timeout)]
 ProcessCommand = Annotated[str | tuple[str, ...], AfterValidator(_check_process_command)]

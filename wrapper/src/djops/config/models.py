@@ -40,6 +40,7 @@ from djops.config.fields import (
     HookTasksPath,
     JobName,
     JobTimeout,
+    MediaUrl,
     ProcessCommand,
     ProcessInstances,
     ProcessName,
@@ -50,6 +51,7 @@ from djops.config.fields import (
     SandboxName,
     StopTimeout,
     UnixUser,
+    UploadSize,
 )
 from djops.config.network import Address, DomainName, Email, HttpsUrl, Port, parse_host_string
 from djops.config.problems import _fail, _show, _suggest
@@ -307,6 +309,8 @@ class ProjectConfig(_Model):
     healthcheck: HealthcheckPath = "/healthz"
     checks: Checks = Field(default_factory=Checks)
     releases_kept: ReleasesKept = 5
+    media_url: MediaUrl = "/media/"
+    max_upload_size: UploadSize = "10m"
     env_names: EnvNames = Field(default_factory=EnvNames)
     list_separator: Literal[",", " "] = ","
     env: dict[EnvVarName, EnvValue] = Field(default_factory=dict)
