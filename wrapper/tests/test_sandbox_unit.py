@@ -181,6 +181,7 @@ def test_attach_waits_for_nspawn_to_make_the_veth_before_addressing_it(monkeypat
     monkeypatch.setattr(network.system, "pid_alive", lambda pid: True)
     monkeypatch.setattr(network.system, "run", lambda argv, check=True: calls.append(tuple(argv)))
     monkeypatch.setattr(network, "is_this_machines_namespace", lambda ns: False)
+    monkeypatch.setattr(network, "wait_for_own_namespace", lambda name, pid: None)
     network.attach("web1", 1, 4242)
     first_address = calls.index(("ip", "addr", "replace", "198.18.1.1/24", "dev", "djsb1"))
     assert calls[:first_address].count(("exists?", "djsb1")) == 3
@@ -192,5 +193,48 @@ def test_attach_gives_up_when_the_container_is_gone_before_its_veth_appears(monk
     monkeypatch.setattr(network.system, "pid_alive", lambda pid: False)
     monkeypatch.setattr(network.system, "run", lambda argv, check=True: None)
     monkeypatch.setattr(network, "is_this_machines_namespace", lambda ns: False)
+    monkeypatch.setattr(network, "wait_for_own_namespace", lambda name, pid: None)
     with pytest.raises(OperationFailed, match="network link djsb1 did not appear"):
+        network.attach("web1", 1, 4242)
+
+
+def test_attach_waits_for_the_container_to_enter_a_network_namespace_of_its_own(monkeypatch):
+    # Found before nspawn moved it into its namespace, PID 1 still shared this machine's: the
+    # attach failed with "process … is not in a network namespace of its own" under load.
+    calls = []
+    inodes = iter([100, 100, 100, 200])  # this machine's is 100
+    monkeypatch.setattr(network, "netns_exists", lambda ns: False)
+    monkeypatch.setattr(network, "netns_inode", lambda pid: 100 if pid == "self" else next(inodes))
+    monkeypatch.setattr(network, "link_exists", lambda name: True)
+    monkeypatch.setattr(network.system, "run", lambda argv, check=True: calls.append(tuple(argv)))
+    monkeypatch.setattr(network, "is_this_machines_namespace", lambda ns: False)
+    monkeypatch.setattr(network.time, "sleep", lambda seconds: calls.append("sleep"))
+    network.attach("web1", 1, 4242)
+    attach = calls.index(("ip", "netns", "attach", "djops-web1", "4242"))
+    assert calls[:attach].count("sleep") == 3
+
+
+def test_attach_says_when_the_container_never_gets_a_namespace_of_its_own(monkeypatch):
+    monkeypatch.setattr(network, "netns_exists", lambda ns: False)
+    monkeypatch.setattr(network, "netns_inode", lambda pid: 100)
+    monkeypatch.setattr(network.system, "run", lambda argv, check=True: None)
+    monkeypatch.setattr(network.time, "sleep", lambda seconds: None)
+    clock = iter(range(0, 1000, 10))
+    monkeypatch.setattr(network.time, "monotonic", lambda: next(clock))
+    with pytest.raises(
+        OperationFailed, match="is not in a network namespace of its own after 30 s"
+    ):
+        network.attach("web1", 1, 4242)
+
+
+def test_attach_says_when_the_container_ends_before_it_has_a_namespace(monkeypatch):
+    def inode(pid):
+        if pid == "self":
+            return 100
+        raise FileNotFoundError(pid)
+
+    monkeypatch.setattr(network, "netns_exists", lambda ns: False)
+    monkeypatch.setattr(network, "netns_inode", inode)
+    monkeypatch.setattr(network.system, "run", lambda argv, check=True: None)
+    with pytest.raises(OperationFailed, match="ended before it had a network namespace"):
         network.attach("web1", 1, 4242)

@@ -90,6 +90,7 @@ def attach(name: str, index: int, container_pid: int) -> None:
     ns = netns_name(name)
     if netns_exists(ns):
         system.run(["ip", "netns", "delete", ns], check=False)
+    wait_for_own_namespace(name, container_pid)
     system.run(["ip", "netns", "attach", ns, str(container_pid)])
     # Everything below runs `ip -n NS`: were NS this machine's own namespace (a process that is
     # not the container's, or one that has left it), it would give this machine's eth0 the
@@ -113,7 +114,38 @@ def attach(name: str, index: int, container_pid: int) -> None:
 
 
 def is_this_machines_namespace(ns: str) -> bool:
-    return Path("/run/netns", ns).stat().st_ino == Path("/proc/self/ns/net").stat().st_ino
+    return Path("/run/netns", ns).stat().st_ino == netns_inode("self")
+
+
+def netns_inode(pid: int | str) -> int:
+    """The inode of a process's network namespace (OSError when the process is gone)."""
+    return Path(f"/proc/{pid}/ns/net").stat().st_ino
+
+
+def wait_for_own_namespace(name: str, container_pid: int, timeout: float = 30.0) -> None:
+    """Wait for the container's PID 1 to be in a network namespace other than this machine's.
+
+    On a busy machine, PID 1 can be found (processes.find_leader) before it is in the network
+    namespace nspawn gives it: attaching to it then would name this machine's own namespace.
+    """
+    ours = netns_inode("self")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if netns_inode(container_pid) != ours:
+                return
+        except OSError:
+            raise OperationFailed(
+                f"sandbox host {name}: process {container_pid} ended before it had a network "
+                "namespace of its own (the container did not start; see its console log)"
+            ) from None
+        if time.monotonic() > deadline:
+            raise OperationFailed(
+                f"sandbox host {name}: process {container_pid} is not in a network namespace of "
+                f"its own after {timeout:.0f} s (the container did not start as expected; see its "
+                "console log)"
+            )
+        time.sleep(0.05)
 
 
 def wait_for_link(name: str, veth: str, container_pid: int, timeout: float = 30.0) -> None:
