@@ -60,7 +60,6 @@ RESERVED_NAMES: dict[str, str] = {
     "GUNICORN_CMD_ARGS": "gunicorn reads options from it that would override djops' own",
     "DJANGO_SETTINGS_MODULE": "djops sets it from the settings module (app_settings)",
     "STATIC_ROOT": "djops sets it to the release's static directory",
-    "MEDIA_ROOT": "djops sets it to the app's shared/media directory",
 }
 RESERVED_PREFIXES: dict[str, str] = {
     "LD_": "the dynamic loader reads it: it would load other code into every process",

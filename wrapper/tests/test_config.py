@@ -133,6 +133,7 @@ def test_a_minimal_file_gets_every_default():
         "allowed_hosts": "ALLOWED_HOSTS",
         "csrf_trusted_origins": "CSRF_TRUSTED_ORIGINS",
         "release": "APP_RELEASE",
+        "media_root": "MEDIA_ROOT",
     }
     assert config.list_separator == ","
     assert config.env == {}

@@ -46,7 +46,6 @@ DANGEROUS = [
     "IFS",
     "BASH_ENV",
     "STATIC_ROOT",
-    "MEDIA_ROOT",
     "DJANGO_SETTINGS_MODULE",
     "GUNICORN_CMD_ARGS",
     "UWSGI_MODULE",
@@ -59,6 +58,15 @@ def test_env_refuses_names_that_break_or_take_over_the_app(name):
     problem = only_problem(config_text(f"env:\n  {name}: x\n"))
     assert problem.startswith(f"env.{name}: {name} is reserved: ")
     assert problem.endswith("; remove it from env")
+
+
+def test_media_root_is_djops_own_unless_renamed():
+    assert only_problem(config_text("env:\n  MEDIA_ROOT: /tmp\n")) == (
+        "env.MEDIA_ROOT: djops sets MEDIA_ROOT itself, to the app's shared/media directory; "
+        "remove it from env (or rename what djops sets, under env_names)"
+    )
+    renamed = "env_names:\n  media_root: DJANGO_MEDIA_ROOT\nenv:\n  MEDIA_ROOT: /tmp\n"
+    assert parse_config(config_text(renamed)).env_names.media_root == "DJANGO_MEDIA_ROOT"
 
 
 def test_an_environments_env_is_checked_too():

@@ -202,6 +202,16 @@ def test_postgres_accepts_a_name_that_only_starts_with_pg(tmp_path: Path):
 
 
 APP = {"app_name": "notes", "app_settings": "notes.settings", "app_domains": ["notes.example.com"]}
+# app_env_names as a sysadmin writes it: every name (Ansible does not merge it with the default).
+APP_ENV_NAMES = {
+    "secret_key": "SECRET_KEY",
+    "secret_key_fallbacks": "SECRET_KEY_FALLBACKS",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "allowed_hosts": "ALLOWED_HOSTS",
+    "csrf_trusted_origins": "CSRF_TRUSTED_ORIGINS",
+    "release": "APP_RELEASE",
+}
 # Names that would break or take over the app's processes, or that djops sets itself.
 DANGEROUS_ENV_NAMES = [
     "PATH",
@@ -215,7 +225,6 @@ DANGEROUS_ENV_NAMES = [
     "SHELL",
     "IFS",
     "STATIC_ROOT",
-    "MEDIA_ROOT",
     "DJANGO_SETTINGS_MODULE",
     "GUNICORN_CMD_ARGS",
 ]
@@ -234,22 +243,28 @@ def test_app_refuses_reserved_env_names(tmp_path: Path, name: str):
     assert f"app_env.{name}: {name} is reserved" in result.stdout, result.stdout
 
 
-def test_app_refuses_a_name_djops_sets(tmp_path: Path):
-    result = run_validate(tmp_path, "app", {**APP, "app_env": {"APP_RELEASE": "x"}})
+@pytest.mark.parametrize("name", ["APP_RELEASE", "MEDIA_ROOT"])
+def test_app_refuses_a_name_djops_sets(tmp_path: Path, name: str):
+    result = run_validate(tmp_path, "app", {**APP, "app_env": {name: "x"}})
     assert result.returncode != 0
-    assert "app_env.APP_RELEASE: djops sets APP_RELEASE itself" in result.stdout, result.stdout
+    assert f"app_env.{name}: djops sets {name} itself" in result.stdout, result.stdout
+
+
+def test_the_media_directory_takes_the_name_the_settings_read(tmp_path: Path):
+    # Renamed, MEDIA_ROOT is the app's own again, and the new name is djops'.
+    names = {**APP_ENV_NAMES, "media_root": "DJANGO_MEDIA_ROOT"}
+    ours = run_validate(
+        tmp_path, "app", {**APP, "app_env_names": names, "app_env": {"MEDIA_ROOT": "x"}}
+    )
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    taken = run_validate(
+        tmp_path, "app", {**APP, "app_env_names": names, "app_env": {"DJANGO_MEDIA_ROOT": "x"}}
+    )
+    assert "app_env.DJANGO_MEDIA_ROOT: djops sets DJANGO_MEDIA_ROOT itself" in taken.stdout
 
 
 def test_app_refuses_secret_key_named_like_the_settings_module(tmp_path: Path):
-    names = {
-        "secret_key": "DJANGO_SETTINGS_MODULE",
-        "secret_key_fallbacks": "SECRET_KEY_FALLBACKS",
-        "database_url": "DATABASE_URL",
-        "redis_url": "REDIS_URL",
-        "allowed_hosts": "ALLOWED_HOSTS",
-        "csrf_trusted_origins": "CSRF_TRUSTED_ORIGINS",
-        "release": "APP_RELEASE",
-    }
+    names = {**APP_ENV_NAMES, "secret_key": "DJANGO_SETTINGS_MODULE"}
     result = run_validate(tmp_path, "app", {**APP, "app_env_names": names})
     assert result.returncode != 0
     assert "app_env_names.secret_key: DJANGO_SETTINGS_MODULE is reserved" in result.stdout

@@ -127,6 +127,7 @@ class EnvNames(_Model):
     allowed_hosts: EnvVarName = _DEFAULT_ENV_NAMES["allowed_hosts"]
     csrf_trusted_origins: EnvVarName = _DEFAULT_ENV_NAMES["csrf_trusted_origins"]
     release: EnvVarName = _DEFAULT_ENV_NAMES["release"]
+    media_root: EnvVarName = _DEFAULT_ENV_NAMES["media_root"]
 
 
 class Checks(_Model):

@@ -56,12 +56,14 @@ _DEFAULT_ENV_NAMES = {
     "allowed_hosts": "ALLOWED_HOSTS",
     "csrf_trusted_origins": "CSRF_TRUSTED_ORIGINS",
     "release": "APP_RELEASE",
+    "media_root": "MEDIA_ROOT",
 }
 # Set on the server from other fields; a value in env would silently fight djops.
 _MANAGED_ENV_SOURCES = {
     "allowed_hosts": "from the environment's domains",
     "csrf_trusted_origins": "from the environment's domains",
     "release": "to the id of the release being served",
+    "media_root": "to the app's shared/media directory",
 }
 _SECRET_ENV_FIELDS = ("secret_key", "secret_key_fallbacks", "database_url", "redis_url")
 _VAULT_HINT = (
@@ -90,7 +92,6 @@ _RESERVED_ENV_NAMES = {
     "GUNICORN_CMD_ARGS": "gunicorn reads options from it that would override djops' own",
     "DJANGO_SETTINGS_MODULE": "djops sets it from settings",
     "STATIC_ROOT": "djops sets it to the release's static directory",
-    "MEDIA_ROOT": "djops sets it to the app's shared/media directory",
 }  # fmt: skip
 _RESERVED_ENV_PREFIXES = {
     "LD_": "the dynamic loader reads it: it would load other code into every process",
